@@ -1,0 +1,1 @@
+//! newsmirror: a streaming reverse-proxy mirror server for news sites.
