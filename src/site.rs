@@ -1,0 +1,146 @@
+//! A mirrored site as the running server sees it: the validated `[[site]]`
+//! entry with its derived values (normalised upstream, parsed methods, the
+//! injected markup built once).
+
+use std::sync::Arc;
+
+use http::Method;
+use url::Url;
+
+use crate::config::{ArticleSelectors, Config, ConfigError, ExternalLinks, NavItem, SiteConfig};
+use crate::escape::{escape_attr, escape_text};
+
+/// Index of a site in the configuration, stable for the life of the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SiteId(pub usize);
+
+#[derive(Debug)]
+pub struct Site {
+    pub id: SiteId,
+    pub name: String,
+    /// Scheme, host, port and path prefix (always ending in '/').
+    pub upstream: Url,
+    /// The upstream host and its aliases, lower-case.
+    pub upstream_hosts: Vec<String>,
+    pub mount: String,
+    /// Mirror host names that select this site (empty: any host).
+    pub hosts: Vec<String>,
+    pub asset_hosts: Vec<String>,
+    pub proxy_all_images: bool,
+    pub external_links: ExternalLinks,
+    pub rewrite: bool,
+    pub methods: Vec<Method>,
+    pub remove: Vec<String>,
+    pub footer: String,
+    pub nav: Vec<NavItem>,
+    pub article: Option<ArticleSelectors>,
+    /// `<nav id="newsmirror-nav">…</nav>`, operator text escaped.
+    pub nav_html: String,
+}
+
+impl Site {
+    fn from_config(id: SiteId, c: &SiteConfig) -> Result<Site, String> {
+        let mut upstream = Url::parse(&c.upstream).map_err(|e| e.to_string())?;
+        if !upstream.path().ends_with('/') {
+            let path = format!("{}/", upstream.path());
+            upstream.set_path(&path);
+        }
+        let host = upstream
+            .host_str()
+            .ok_or("upstream has no host")?
+            .to_ascii_lowercase();
+        let mut upstream_hosts = vec![host];
+        upstream_hosts.extend(c.aliases.iter().map(|a| a.to_ascii_lowercase()));
+        let methods = c
+            .methods
+            .iter()
+            .filter_map(|m| m.parse::<Method>().ok())
+            .collect();
+        Ok(Site {
+            id,
+            name: c.name.clone(),
+            upstream,
+            upstream_hosts,
+            mount: c.mount.clone(),
+            hosts: c.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            asset_hosts: c
+                .asset_hosts
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            proxy_all_images: c.proxy_all_images,
+            external_links: c.external_links,
+            rewrite: c.rewrite,
+            methods,
+            remove: c.remove.clone(),
+            footer: c.footer.clone(),
+            nav: c.nav.clone(),
+            article: c.article.clone(),
+            nav_html: nav_html(&c.nav),
+        })
+    }
+
+    /// Builds every site of a validated configuration.
+    pub fn all_from(config: &Config) -> Result<Vec<Arc<Site>>, ConfigError> {
+        config
+            .sites
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                Site::from_config(SiteId(i), c)
+                    .map(Arc::new)
+                    .map_err(|reason| ConfigError {
+                        file: String::new(),
+                        key: format!("site[{i}]"),
+                        reason,
+                        line: None,
+                    })
+            })
+            .collect()
+    }
+
+    pub fn allows(&self, method: &Method) -> bool {
+        self.methods.iter().any(|m| m == method)
+    }
+
+    /// `<footer id="newsmirror-footer">` for a page whose original is `original`.
+    pub fn footer_html(&self, original: &str) -> String {
+        if self.footer.is_empty() {
+            return String::new();
+        }
+        let link = format!(
+            "<a href=\"{}\" rel=\"nofollow noopener\">{}</a>",
+            escape_attr(original),
+            escape_text(original)
+        );
+        let mut out = String::from("<footer id=\"newsmirror-footer\">");
+        let mut parts = self.footer.split("{original_url}");
+        if let Some(first) = parts.next() {
+            out.push_str(&escape_text(first));
+        }
+        for part in parts {
+            out.push_str(&link);
+            out.push_str(&escape_text(part));
+        }
+        out.push_str("</footer>");
+        out
+    }
+
+    /// The footer's text with `{original_url}` filled in (for Markdown).
+    pub fn footer_text(&self, original: &str) -> String {
+        self.footer.replace("{original_url}", original)
+    }
+}
+
+fn nav_html(items: &[NavItem]) -> String {
+    let mut out = String::from("<nav id=\"newsmirror-nav\">");
+    for item in items {
+        out.push_str(&format!(
+            "<a href=\"{}\">{}</a>",
+            escape_attr(item.href.trim()),
+            escape_text(&item.label)
+        ));
+    }
+    out.push_str("</nav>");
+    out
+}
