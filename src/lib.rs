@@ -7,7 +7,17 @@
 //! - [`url_map`]: the one URL mapper (upstream ⇄ mirror); pure, no I/O.
 //! - [`escape`]: HTML escaping and attribute decoding.
 
+pub mod app;
+pub mod charset;
 pub mod config;
+pub mod css;
+pub mod error;
 pub mod escape;
+pub mod headers;
+pub mod html;
+pub mod pipeline;
+pub mod proxy;
+pub mod server;
 pub mod site;
+pub mod upstream;
 pub mod url_map;

@@ -185,7 +185,7 @@ impl UrlMapper {
         if let Some(target) = self.site_for_url(&host, url) {
             return Mapped::Mirror(self.mirror_path(site, target, url));
         }
-        if url.port().is_none() && self.asset_hosts.iter().any(|h| *h == host) {
+        if url.port().is_none() && self.asset_hosts.contains(&host) {
             return Mapped::Mirror(asset_path(&host, url));
         }
         if place == Place::Image
@@ -273,7 +273,7 @@ impl UrlMapper {
         let (path, query) = split_query(rest);
         let (host, path) = path.split_once('/').unwrap_or((path, ""));
         let host = host.to_ascii_lowercase();
-        if !self.asset_hosts.iter().any(|h| *h == host) {
+        if !self.asset_hosts.contains(&host) {
             return Err(RouteError::HostNotAllowed(host));
         }
         check_path(path)?;

@@ -1,0 +1,137 @@
+//! Shared state built once at start ([`App`]) and the public router.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use http::{HeaderValue, Method, StatusCode, Version, header};
+
+use crate::config::Config;
+use crate::error::MirrorError;
+use crate::html::SiteRules;
+use crate::proxy;
+use crate::site::{Site, SiteId};
+use crate::upstream::Upstream;
+use crate::url_map::{ImageSigner, UrlMapper};
+
+/// The stylesheet for the injected nav bar and footer, built into the binary.
+pub const STYLESHEET: &str = include_str!("../static/newsmirror.css");
+
+/// Everything a request handler needs; one per process.
+pub struct App {
+    pub config: Config,
+    pub sites: Vec<Arc<Site>>,
+    rules: Vec<SiteRules>,
+    pub mapper: Arc<UrlMapper>,
+    pub upstream: Upstream,
+    pub user_agent: HeaderValue,
+}
+
+/// Why the server cannot start with a (valid) configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+impl App {
+    pub fn new(config: Config) -> Result<Arc<App>, StartError> {
+        Self::with_upstream(config.clone(), Upstream::new(&config.upstream))
+    }
+
+    /// An app whose upstream client was built by the caller (tests trust their own CA).
+    pub fn with_upstream(config: Config, upstream: Upstream) -> Result<Arc<App>, StartError> {
+        let sites = Site::all_from(&config).map_err(|e| StartError(e.to_string()))?;
+        let rules = sites
+            .iter()
+            .map(|s| SiteRules::new(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StartError)?;
+        let signer = config
+            .server
+            .signing_key
+            .as_ref()
+            .map(|k| ImageSigner::new(k.expose().as_bytes()));
+        let mapper = Arc::new(UrlMapper::new(
+            &sites,
+            signer,
+            config.server.public_url.as_ref(),
+        ));
+        let user_agent = HeaderValue::from_str(&config.upstream.user_agent)
+            .map_err(|_| StartError("upstream.user_agent is not a valid header value".into()))?;
+        Ok(Arc::new(App {
+            config,
+            sites,
+            rules,
+            mapper,
+            upstream,
+            user_agent,
+        }))
+    }
+
+    pub fn site(&self, id: SiteId) -> Option<&Arc<Site>> {
+        self.sites.get(id.0)
+    }
+
+    /// The compiled rewrite rules of `site`.
+    pub fn rules(&self, site: &Site) -> &SiteRules {
+        // Built from the same list at start: the index always exists.
+        &self.rules[site.id.0]
+    }
+}
+
+/// The public router: the mirror's own routes under `/_/`, every other path
+/// to the mounted sites.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/_/healthz", get(healthz))
+        .route("/_/static/newsmirror.css", get(stylesheet))
+        .route("/_/asset/{*rest}", any(proxy::asset))
+        .route("/_/img/{*rest}", any(proxy::image))
+        .route("/_/{*rest}", any(not_found))
+        .route("/_/", any(not_found))
+        .fallback(proxy::page)
+        .layer(middleware::from_fn(refuse_proxy_requests))
+        .with_state(app)
+}
+
+async fn healthz() -> Response {
+    let mut r = "ok\n".into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn stylesheet() -> Response {
+    let mut r = STYLESHEET.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+async fn not_found() -> Response {
+    MirrorError::Route(crate::url_map::RouteError::NoSite).into_page(None)
+}
+
+/// A mirror is not a forward proxy: absolute-form request targets
+/// (`GET http://other.host/ HTTP/1.1`) and `CONNECT` are refused before
+/// anything else looks at them.
+async fn refuse_proxy_requests(req: Request, next: Next) -> Response {
+    let absolute_form = req.version() <= Version::HTTP_11 && req.uri().scheme().is_some();
+    if absolute_form || req.method() == Method::CONNECT {
+        let mut r = MirrorError::ProxyRequest.into_page(None);
+        if req.method() == Method::CONNECT {
+            *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        }
+        return r;
+    }
+    next.run(req).await
+}

@@ -1,0 +1,100 @@
+//! What can go wrong serving a request, and the one mapping from each kind
+//! of failure to an HTTP status and a response body.
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method, StatusCode, header};
+
+use crate::escape::escape_text;
+use crate::html::STYLESHEET_PATH;
+use crate::site::Site;
+use crate::upstream::{BodyError, UpstreamError};
+use crate::url_map::RouteError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    #[error(transparent)]
+    Route(#[from] RouteError),
+    #[error("the method {method} is not allowed here")]
+    MethodNotAllowed { method: Method, allow: Vec<Method> },
+    #[error("this server is a mirror, not a forward proxy")]
+    ProxyRequest,
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    #[error("only images and media are served from this address, not {0:?}")]
+    NotMedia(String),
+    #[error("the image's host answered {0}")]
+    MediaStatus(StatusCode),
+    #[error("{0}")]
+    UnsupportedEncoding(String),
+}
+
+impl MirrorError {
+    /// The status that says what happened. The one place this is decided.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            MirrorError::Route(RouteError::NoSite) => StatusCode::NOT_FOUND,
+            MirrorError::Route(RouteError::BadPath(_)) => StatusCode::BAD_REQUEST,
+            MirrorError::Route(RouteError::HostNotAllowed(_) | RouteError::BadSignature) => {
+                StatusCode::FORBIDDEN
+            }
+            MirrorError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            MirrorError::ProxyRequest => StatusCode::BAD_REQUEST,
+            MirrorError::Upstream(
+                UpstreamError::ConnectTimeout { .. } | UpstreamError::HeaderTimeout { .. },
+            ) => StatusCode::GATEWAY_TIMEOUT,
+            MirrorError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            MirrorError::Body(BodyError::IdleTimeout(_)) => StatusCode::GATEWAY_TIMEOUT,
+            MirrorError::Body(_) => StatusCode::BAD_GATEWAY,
+            MirrorError::NotMedia(_) => StatusCode::FORBIDDEN,
+            MirrorError::MediaStatus(s) => *s,
+            MirrorError::UnsupportedEncoding(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// The error as an HTML page carrying the site's nav bar.
+    pub fn into_page(self, site: Option<&Site>) -> Response {
+        let status = self.status();
+        let title = format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("Error")
+        );
+        let nav = site.map(|s| s.nav_html.as_str()).unwrap_or("");
+        let body = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title}</title><link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\"></head>\
+             <body>{nav}<main class=\"newsmirror-error\"><h1>{title}</h1><p>{}</p></main></body></html>",
+            escape_text(&self.to_string())
+        );
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), error = %self, "request failed");
+        }
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let MirrorError::MethodNotAllowed { allow, .. } = &self {
+            let list = allow
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Ok(v) = HeaderValue::from_str(&list) {
+                headers.insert(header::ALLOW, v);
+            }
+        }
+        response
+    }
+}
+
+impl IntoResponse for MirrorError {
+    fn into_response(self) -> Response {
+        self.into_page(None)
+    }
+}

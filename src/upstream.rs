@@ -1,0 +1,448 @@
+//! The upstream client: hyper-util's pooled client over our own connector.
+//!
+//! The connector is ours because `[upstream.origins]` must be able to send
+//! a host to another address *and* another scheme (a loopback test server,
+//! an internal origin, a pinned IP) while TLS still checks the original
+//! host name; neither reqwest's `resolve` (no port, no scheme) nor
+//! hyper-rustls's connector (scheme from the URI) can express that.
+//! Connect, response-header and between-chunk timeouts come from config.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, Uri};
+use http_body::Frame;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use url::Url;
+
+use crate::config::UpstreamConfig;
+
+/// A request to an upstream.
+pub struct UpstreamRequest {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Body,
+}
+
+/// An upstream's answer, body still streaming.
+pub struct UpstreamResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: IdleTimeoutBody,
+}
+
+/// Why an upstream gave no usable response head.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("could not connect to {host}: {reason}")]
+    Connect { host: String, reason: String },
+    #[error("connecting to {host} timed out")]
+    ConnectTimeout { host: String },
+    #[error("{host} sent no response headers within {after:?}")]
+    HeaderTimeout { host: String, after: Duration },
+    #[error("{host} broke the exchange: {reason}")]
+    Protocol { host: String, reason: String },
+}
+
+/// Why a body stopped before its end.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BodyError {
+    #[error("upstream sent nothing for {0:?}")]
+    IdleTimeout(Duration),
+    #[error("upstream body broke off: {0}")]
+    Read(String),
+    #[error("upstream body is not what its Content-Encoding says: {0}")]
+    Decode(String),
+    #[error("upstream body exceeds {0} bytes")]
+    TooLarge(u64),
+    #[error("rewriting failed: {0}")]
+    Rewrite(String),
+}
+
+#[derive(Clone)]
+pub struct Upstream {
+    client: Client<OriginConnector, Body>,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+}
+
+impl Upstream {
+    pub fn new(config: &UpstreamConfig) -> Self {
+        Self::with_roots(config, webpki_root_store())
+    }
+
+    /// A client trusting `roots` (tests add their own CA).
+    pub fn with_roots(config: &UpstreamConfig, roots: rustls::RootCertStore) -> Self {
+        let connector = OriginConnector::new(config, roots);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(32)
+            .http1_max_headers(256)
+            .build(connector);
+        Upstream {
+            client,
+            header_timeout: config.header_timeout.get(),
+            idle_timeout: config.idle_timeout.get(),
+        }
+    }
+
+    /// Sends `req` and waits for the response head (not the body).
+    pub async fn fetch(&self, req: UpstreamRequest) -> Result<UpstreamResponse, UpstreamError> {
+        let host = req.url.host_str().unwrap_or_default().to_owned();
+        let uri: Uri = req
+            .url
+            .as_str()
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| UpstreamError::Protocol {
+                host: host.clone(),
+                reason: format!("invalid URL: {e}"),
+            })?;
+        let mut request = http::Request::new(req.body);
+        *request.method_mut() = req.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = req.headers;
+        let response =
+            match tokio::time::timeout(self.header_timeout, self.client.request(request)).await {
+                Err(_) => {
+                    return Err(UpstreamError::HeaderTimeout {
+                        host,
+                        after: self.header_timeout,
+                    });
+                }
+                Ok(Err(e)) => return Err(classify(host, &e)),
+                Ok(Ok(r)) => r,
+            };
+        let (parts, body) = response.into_parts();
+        Ok(UpstreamResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body: IdleTimeoutBody::new(body, self.idle_timeout),
+        })
+    }
+}
+
+fn classify(host: String, e: &hyper_util::client::legacy::Error) -> UpstreamError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(c) = s.downcast_ref::<ConnectError>() {
+            return match c {
+                ConnectError::Timeout => UpstreamError::ConnectTimeout { host },
+                other => UpstreamError::Connect {
+                    host,
+                    reason: other.to_string(),
+                },
+            };
+        }
+        source = s.source();
+    }
+    let reason = match std::error::Error::source(e) {
+        Some(s) => s.to_string(),
+        None => e.to_string(),
+    };
+    if e.is_connect() {
+        UpstreamError::Connect { host, reason }
+    } else {
+        UpstreamError::Protocol { host, reason }
+    }
+}
+
+fn webpki_root_store() -> rustls::RootCertStore {
+    rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    }
+}
+
+/// The body of an upstream response, failing with [`BodyError::IdleTimeout`]
+/// when nothing arrives for the idle timeout.
+pub struct IdleTimeoutBody {
+    inner: Incoming,
+    idle: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl IdleTimeoutBody {
+    fn new(inner: Incoming, idle: Duration) -> Self {
+        IdleTimeoutBody {
+            inner,
+            idle,
+            sleep: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+}
+
+impl http_body::Body for IdleTimeoutBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                let deadline = tokio::time::Instant::now() + this.idle;
+                this.sleep.as_mut().reset(deadline);
+                Poll::Ready(frame.map(|f| f.map_err(|e| BodyError::Read(error_chain(&e)))))
+            }
+            Poll::Pending => match this.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(BodyError::IdleTimeout(this.idle)))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// An error and its causes, on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Why a connection to an upstream could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("timed out")]
+    Timeout,
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("name resolution failed: {0}")]
+    Resolve(io::Error),
+    #[error("connection failed: {0}")]
+    Tcp(io::Error),
+    #[error("TLS handshake failed: {0}")]
+    Tls(io::Error),
+    #[error("invalid TLS server name {0:?}")]
+    ServerName(String),
+}
+
+#[derive(Clone, Debug)]
+struct Origin {
+    tls: bool,
+    host: String,
+    port: u16,
+}
+
+/// Connects to upstream hosts, honouring `[upstream.origins]`.
+#[derive(Clone)]
+pub struct OriginConnector {
+    inner: Arc<ConnectorInner>,
+}
+
+struct ConnectorInner {
+    origins: HashMap<String, Origin>,
+    tls: TlsConnector,
+    connect_timeout: Duration,
+}
+
+impl OriginConnector {
+    fn new(config: &UpstreamConfig, roots: rustls::RootCertStore) -> Self {
+        let origins = config
+            .origins
+            .iter()
+            .filter_map(|(host, url)| {
+                Some((
+                    host.to_ascii_lowercase(),
+                    Origin {
+                        tls: url.scheme() == "https",
+                        host: url.host_str()?.trim_matches(['[', ']']).to_owned(),
+                        port: url.port_or_known_default()?,
+                    },
+                ))
+            })
+            .collect();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+            .unwrap_or_else(|_| unreachable!("ring supports the default protocol versions"));
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        OriginConnector {
+            inner: Arc::new(ConnectorInner {
+                origins,
+                tls: TlsConnector::from(Arc::new(tls)),
+                connect_timeout: config.connect_timeout.get(),
+            }),
+        }
+    }
+}
+
+impl tower::Service<Uri> for OriginConnector {
+    type Response = TokioIo<UpstreamIo>;
+    type Error = ConnectError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, ConnectError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), ConnectError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let timeout = inner.connect_timeout;
+            match tokio::time::timeout(timeout, inner.connect(uri)).await {
+                Ok(result) => result.map(TokioIo::new),
+                Err(_) => Err(ConnectError::Timeout),
+            }
+        })
+    }
+}
+
+impl ConnectorInner {
+    async fn connect(&self, uri: Uri) -> Result<UpstreamIo, ConnectError> {
+        let name = uri
+            .host()
+            .ok_or(ConnectError::NoHost)?
+            .trim_matches(['[', ']'])
+            .to_ascii_lowercase();
+        let origin = match self.origins.get(&name) {
+            Some(o) => o.clone(),
+            None => {
+                let tls = uri.scheme_str() == Some("https");
+                Origin {
+                    tls,
+                    host: name.clone(),
+                    port: uri.port_u16().unwrap_or(if tls { 443 } else { 80 }),
+                }
+            }
+        };
+        let tcp = connect_tcp(&origin.host, origin.port).await?;
+        let _ = tcp.set_nodelay(true);
+        if !origin.tls {
+            return Ok(UpstreamIo::Plain(tcp));
+        }
+        // TLS checks the name the page asked for, whatever address we dialled.
+        let server_name = match name.parse::<IpAddr>() {
+            Ok(ip) => ServerName::IpAddress(ip.into()),
+            Err(_) => {
+                ServerName::try_from(name.clone()).map_err(|_| ConnectError::ServerName(name))?
+            }
+        };
+        let stream = self
+            .tls
+            .connect(server_name, tcp)
+            .await
+            .map_err(ConnectError::Tls)?;
+        Ok(UpstreamIo::Tls(Box::new(stream)))
+    }
+}
+
+async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(ConnectError::Resolve)?
+            .collect(),
+    };
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(ConnectError::Tcp(last))
+}
+
+/// A connection to an upstream, plain or TLS.
+pub enum UpstreamIo {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Connection for UpstreamIo {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+impl AsyncRead for UpstreamIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            UpstreamIo::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for UpstreamIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            UpstreamIo::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(s) => Pin::new(s).poll_flush(cx),
+            UpstreamIo::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            UpstreamIo::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            UpstreamIo::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            UpstreamIo::Plain(s) => s.is_write_vectored(),
+            UpstreamIo::Tls(s) => s.is_write_vectored(),
+        }
+    }
+}
