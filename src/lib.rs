@@ -8,6 +8,7 @@
 //! - [`escape`]: HTML escaping and attribute decoding.
 
 pub mod config;
+pub mod demo;
 pub mod escape;
 pub mod site;
 pub mod url_map;
