@@ -14,7 +14,7 @@
 //!
 //! The HTML lives under `demo/<host>/` in the repository; the pictures are
 //! drawn by `demo/tools/make_images.py`. Pages that list articles (section,
-//! tags, search) are built here from [`ARTICLE_TABLE`], so they never go out
+//! tags, search) are built here from the article table, so they never go out
 //! of step with the articles.
 
 use std::io::Write;
@@ -90,7 +90,8 @@ struct Article {
     path: &'static str,
     title: &'static str,
     teaser: &'static str,
-    /// Thumbnail on the asset host.
+    /// Lead image (600x400) and thumbnail (200x133) on the asset host.
+    lead: &'static str,
     thumb: &'static str,
     lang: &'static str,
     /// Shown on list pages.
@@ -120,6 +121,7 @@ static ARTICLE_TABLE: &[Article] = &[
         path: "/news/2026/11/first-snow-north.html",
         title: "北方多地迎来今冬首场降雪 气象部门提醒注意交通安全",
         teaser: "11月10日夜间至11日，北方多地出现今冬首场降雪，部分山区积雪深度超过十厘米。",
+        lead: "https://img.demo-news.test/photos/2026/11/first-snow_600.jpg",
         thumb: "https://img.demo-news.test/thumbs/2026/11/first-snow_200.jpg",
         lang: "zh-CN",
         date: "2026-11-11 07:45",
@@ -132,6 +134,7 @@ static ARTICLE_TABLE: &[Article] = &[
         path: "/news/2026/11/electric-ferry-trial.html",
         title: "Harbor City trials electric ferries on the river route",
         teaser: "Two battery-powered ferries began a three-month trial between the old town and the north bank.",
+        lead: "https://img.demo-news.test/photos/2026/11/electric-ferry_600.jpg",
         thumb: "https://img.demo-news.test/thumbs/2026/11/electric-ferry_200.jpg",
         lang: "en",
         date: "2026-11-10 14:00",
@@ -144,6 +147,7 @@ static ARTICLE_TABLE: &[Article] = &[
         path: "/news/2026/11/river-bridge-opens.html",
         title: "河湾市跨江大桥正式通车 两岸通行时间缩短至十分钟",
         teaser: "历时三年建设的跨江大桥11月10日清晨通车，两岸车程由约四十分钟缩短到十分钟左右。",
+        lead: "https://img.demo-news.test/photos/2026/11/river-bridge_600.jpg",
         thumb: "https://img.demo-news.test/thumbs/2026/11/river-bridge_200.jpg",
         lang: "zh-CN",
         date: "2026-11-10 08:30",
@@ -156,6 +160,7 @@ static ARTICLE_TABLE: &[Article] = &[
         path: "/news/2026/11/mountain-school-solar.html",
         title: "山区小学用上太阳能 屋顶电站让教室冬天也明亮温暖",
         teaser: "青岭县一所山区小学的屋顶太阳能电站本月并网发电，照明和取暖用电基本自给。",
+        lead: "https://img.demo-news.test/photos/2026/11/mountain-school_600.jpg",
         thumb: "https://img.demo-news.test/thumbs/2026/11/mountain-school_200.jpg",
         lang: "zh-CN",
         date: "2026-11-09 10:00",
@@ -168,6 +173,7 @@ static ARTICLE_TABLE: &[Article] = &[
         path: "/news/2026/11/old-street-market-reopens.html",
         title: "老街市集改造后重新开放 百年骑楼换新颜",
         teaser: "老城区的老街市集经过一年多的改造重新开放，保留了传统骑楼的立面。（本页以 GBK 编码发送）",
+        lead: "https://img.demo-news.test/photos/2026/11/old-street_600.jpg",
         thumb: "https://img.demo-news.test/thumbs/2026/11/old-street_200.jpg",
         lang: "zh-CN",
         date: "2026-11-08 09:00",
@@ -180,6 +186,7 @@ static ARTICLE_TABLE: &[Article] = &[
         path: "/news/2026/11/winter-concert-season.html",
         title: "Regional orchestra opens its winter season with free concerts",
         teaser: "Six free concerts in libraries, schools and the reopened old town market.",
+        lead: "https://img.demo-news.test/photos/2026/11/winter-concert_600.jpg",
         thumb: "https://img.demo-news.test/thumbs/2026/11/winter-concert_200.jpg",
         lang: "en",
         date: "2026-11-07 18:30",
@@ -192,6 +199,7 @@ static ARTICLE_TABLE: &[Article] = &[
         path: "/news/2026/11/gbk-undeclared.html",
         title: "乡村流动图书馆开进山村 孩子们在家门口借到新书",
         teaser: "一辆改装的流动图书车每周两次开进山村。（本页以 GBK 编码发送，且没有声明字符集）",
+        lead: "https://img.demo-news.test/photos/2026/11/village-library_600.jpg",
         thumb: "https://img.demo-news.test/thumbs/2026/11/village-library_200.jpg",
         lang: "zh-CN",
         date: "2026-11-06 16:20",
@@ -484,16 +492,13 @@ const WEEKLY_BOX: &str = "\n<section class=\"weekly-box\"><h2>Demo Weekly</h2>\
      · <a href=\"https://www.demo-weekly.test/\">全部文章</a></p></section>\n";
 
 fn top_story(article: &Article) -> String {
-    let lead = article
-        .thumb
-        .replace("/thumbs/", "/photos/")
-        .replace("_200", "_600");
     format!(
         "<div class=\"top-story\"><a href=\"{path}\"><img src=\"{lead}\" \
          srcset=\"{thumb} 200w, {lead} 600w\" sizes=\"(max-width: 600px) 100vw, 600px\" \
          width=\"600\" height=\"400\" alt=\"\"></a>\n<h2 lang=\"{lang}\"><a href=\"{path}\">{title}</a></h2>\
          <p>{teaser}</p></div>",
         path = article.path,
+        lead = article.lead,
         thumb = article.thumb,
         lang = article.lang,
         title = escape(article.title),
@@ -736,9 +741,11 @@ fn method_not_allowed() -> Response {
 // ---------------------------------------------------------------------------
 
 fn static_file(host: &str, req: &DemoRequest<'_>) -> Option<Response> {
+    // Compare decoded paths: `bridge%2Cnight_800.jpg` is `bridge,night_800.jpg`.
+    let wanted = percent_decode_str(req.path).decode_utf8_lossy();
     let file = FILES
         .iter()
-        .find(|file| file.host == host && file.path == req.path)?;
+        .find(|file| file.host == host && file.path == wanted)?;
     let content_type = content_type(file.path);
     let max_age = if host == IMG || host == WIRE {
         IMAGE_MAX_AGE
