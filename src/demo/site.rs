@@ -1021,8 +1021,20 @@ mod tests {
     }
 
     #[test]
-    fn config_parses_as_toml() {
-        let parsed: Result<toml::Table, _> = CONFIG.parse();
-        assert!(parsed.is_ok(), "{parsed:?}");
+    fn config_is_accepted_and_leaves_origins_to_the_runner() {
+        let parsed = crate::config::Config::parse(CONFIG, "config/demo.toml");
+        let config = parsed.unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.upstream.origins.is_empty());
+        let mounts: Vec<(&str, &str)> = config
+            .sites
+            .iter()
+            .map(|s| (s.name.as_str(), s.mount.as_str()))
+            .collect();
+        assert_eq!(mounts, [("demo-news", "/"), ("demo-weekly", "/weekly/")]);
+        let news = &config.sites[0];
+        for host in &news.aliases {
+            assert!(HOSTS.contains(&host.as_str()), "{host}");
+        }
+        assert_eq!(news.asset_hosts, [IMG]);
     }
 }
