@@ -12,6 +12,7 @@ pub mod charset;
 pub mod config;
 pub mod css;
 pub mod error;
+pub mod demo;
 pub mod escape;
 pub mod headers;
 pub mod html;
