@@ -28,6 +28,9 @@ pub struct Transcoder {
     tld: Option<Vec<u8>>,
     /// Bytes held while the encoding is being decided.
     held: Vec<u8>,
+    /// How many of `held` already went out: an ASCII prefix reads the same
+    /// in every ASCII-compatible encoding, so it need not wait.
+    emitted: usize,
     state: State,
 }
 
@@ -58,6 +61,7 @@ impl Transcoder {
             header,
             tld,
             held: Vec::new(),
+            emitted: 0,
             state: State::Deciding,
         }
     }
@@ -71,17 +75,35 @@ impl Transcoder {
         }
     }
 
-    /// Transcodes the next piece; UTF-8 goes to `out`. While deciding, input
-    /// is held and nothing is written.
+    /// Transcodes the next piece; UTF-8 goes to `out`. While deciding, only
+    /// the leading ASCII is written and the rest is held.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) {
         if let State::Deciding = self.state {
             self.held.extend_from_slice(input);
             if let Some(enc) = self.decide(false) {
                 self.start(enc, out);
+            } else {
+                self.emit_ascii_prefix(out);
             }
             return;
         }
         self.convert(input, false, out);
+    }
+
+    /// Writes held ASCII up to the first non-ASCII byte. Not for a body
+    /// that may start with a byte-order mark (its first bytes are not ASCII
+    /// anyway) nor for CSS (decided within its first bytes).
+    fn emit_ascii_prefix(&mut self, out: &mut Vec<u8>) {
+        if self.kind != DocKind::Html || self.held.first().is_some_and(|b| !b.is_ascii()) {
+            return;
+        }
+        let rest = &self.held[self.emitted..];
+        let ascii = rest
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..ascii]);
+        self.emitted += ascii;
     }
 
     /// Ends the input.
@@ -94,7 +116,8 @@ impl Transcoder {
     }
 
     fn start(&mut self, enc: &'static Encoding, out: &mut Vec<u8>) {
-        let held = std::mem::take(&mut self.held);
+        let mut held = std::mem::take(&mut self.held);
+        held.drain(..self.emitted.min(held.len()));
         // HTML goes to lol_html, which copes with stray bytes: UTF-8 passes
         // unvalidated. CSS is cut into `&str`, so it is always decoded.
         let passthrough = enc == UTF_8 && self.kind == DocKind::Html;
@@ -507,6 +530,23 @@ mod tests {
         assert_eq!(enc, GBK);
         assert_eq!(out, css);
         assert_eq!(run(DocKind::Css, None, None, b".a{}", 1).1, UTF_8);
+    }
+
+    #[test]
+    fn undeclared_pages_stream_their_ascii_prefix_while_deciding() {
+        let mut t = Transcoder::new(DocKind::Html, None, None);
+        let mut out = Vec::new();
+        t.push(&b"<html><head><title>x</title>".repeat(100), &mut out);
+        assert_eq!(out.len(), 2800, "the ASCII head goes out at once");
+        let (gbk, _, _) = GBK.encode("<p>中文新闻报道</p>");
+        t.push(&gbk, &mut out);
+        assert_eq!(out.len(), 2803, "held from the first non-ASCII byte");
+        t.finish(&mut out);
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .ends_with("<p>中文新闻报道</p>")
+        );
     }
 
     #[test]

@@ -25,6 +25,9 @@ use crate::url_map::{Mapped, Place, UrlMapper, srcset};
 /// The stylesheet that styles the injected nav bar and footer.
 pub const STYLESHEET_PATH: &str = "/_/static/newsmirror.css";
 const STYLESHEET_LINK: &str = "<link rel=\"stylesheet\" href=\"/_/static/newsmirror.css\">";
+/// First in `<head>`: the page leaves the mirror as UTF-8, whatever it was.
+const HEAD_START: &str =
+    "<meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/_/static/newsmirror.css\">";
 /// Memory one page's rewriter may use for its buffers (tags cut across
 /// chunks, long attributes). Past it, the rest of the page passes unrewritten
 /// rather than being cut off.
@@ -384,7 +387,7 @@ impl PageContext {
 
     fn on_head(&self, el: &mut Element) -> HandlerResult {
         if !self.head_done.swap(true, Ordering::Relaxed) {
-            el.prepend(STYLESHEET_LINK, ContentType::Html);
+            el.prepend(HEAD_START, ContentType::Html);
         }
         Ok(())
     }

@@ -1,1 +1,127 @@
-fn main() {}
+//! The `newsmirror` command line (DESIGN.md, "Command line").
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use newsmirror::app::{self, App};
+use newsmirror::config::Config;
+use newsmirror::server::{self, ServeOptions};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "newsmirror",
+    version,
+    about = "Streaming reverse-proxy mirror server for news sites"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log lines as text or as JSON objects.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bundled demo news site and the mirror in front of it, offline.
+    Demo {
+        /// Address for the mirror (default 127.0.0.1:8080).
+        #[arg(long, env = "NEWSMIRROR_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Run the mirror.
+    Serve {
+        #[arg(
+            long,
+            env = "NEWSMIRROR_CONFIG",
+            default_value = "config/newsmirror.toml"
+        )]
+        config: PathBuf,
+        /// Overrides server.listen.
+        #[arg(long, env = "NEWSMIRROR_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Validate a configuration file; exit 1 with the reason if it is refused.
+    Check {
+        #[arg(
+            long,
+            env = "NEWSMIRROR_CONFIG",
+            default_value = "config/newsmirror.toml"
+        )]
+        config: PathBuf,
+    },
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    let result = match cli.command {
+        Command::Demo { listen } => newsmirror::demo::run(listen)
+            .await
+            .map_err(|e| e.to_string()),
+        Command::Serve { config, listen } => serve(config, listen).await,
+        Command::Check { config } => check(config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("newsmirror: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(path: PathBuf) -> Result<(), String> {
+    let config = Config::load(&path).map_err(|e| e.to_string())?;
+    println!(
+        "{}: ok ({} site{})",
+        path.display(),
+        config.sites.len(),
+        if config.sites.len() == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> Result<(), String> {
+    let mut config = Config::load(&path).map_err(|e| e.to_string())?;
+    if let Some(addr) = listen {
+        config.server.listen = addr;
+    }
+    let addr = config.server.listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let options = ServeOptions::from(&config.server);
+    let app = App::new(config).map_err(|e| e.to_string())?;
+    tracing::info!(%addr, sites = app.sites.len(), "newsmirror listening");
+    server::serve(
+        listener,
+        app::router(app),
+        options,
+        server::shutdown_signal(),
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
