@@ -1,0 +1,155 @@
+//! The command line as a user runs it: the real binary, real files, real ports.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_newsmirror");
+
+fn write_config(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+#[test]
+fn check_accepts_the_demo_and_example_configs() {
+    for path in ["config/demo.toml", "config/newsmirror.toml"] {
+        let out = Command::new(BIN)
+            .args(["check", "--config", path])
+            .env("NEWSMIRROR_SIGNING_KEY", "0123456789abcdef0123")
+            .env("NEWSMIRROR_PURGE_TOKEN", "token")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+    }
+}
+
+#[test]
+fn check_refuses_a_bad_config_naming_file_line_key_and_reason() {
+    let f = write_config("[[site]]\nname = \"u\"\nupstream = \"ftp://u.test\"\n");
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = f.path().display().to_string();
+    assert!(err.contains(&format!("{file}:3:")), "{err}");
+    assert!(err.contains("site[0].upstream"), "{err}");
+    assert!(err.contains("http"), "{err}");
+}
+
+#[test]
+fn check_refuses_unknown_keys_and_missing_files() {
+    let f = write_config(
+        "[server]\nlisten = \"127.0.0.1:1\"\nlisen = \"x\"\n[[site]]\nname = \"u\"\nupstream = \"https://u.test\"\n",
+    );
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lisen"), "{err}");
+    assert!(err.contains(":3:"), "{err}");
+    let out = Command::new(BIN)
+        .args(["check", "--config", "/nonexistent/x.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Running(Child);
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads the child's stdout until a line has an `http://` URL; returns it.
+fn printed_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("mirror on http://") {
+                let url = line[at + "mirror on ".len()..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                let _ = tx.send(url);
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("demo printed its URL")
+}
+
+#[tokio::test]
+async fn demo_command_serves_the_sample_site_and_prints_its_url() {
+    let child = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let url = printed_url(&mut running.0);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let r = client().get(format!("{url}news/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("newsmirror-nav"));
+    assert!(html.contains("/news/2026/11/"));
+}
+
+#[tokio::test]
+async fn serve_command_reads_config_and_listen_override() {
+    let (up, hits) = upstream(Router::new().fallback(|| async { "from upstream" })).await;
+    let f = write_config(&config(up, ""));
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(f.path())
+        .env("NEWSMIRROR_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _running = Running(child);
+    let mut answer = None;
+    for _ in 0..100 {
+        if let Ok(r) = client()
+            .get(format!("http://127.0.0.1:{port}/x"))
+            .send()
+            .await
+        {
+            answer = Some(r.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answer.as_deref(), Some("from upstream"));
+    assert_eq!(hits.get(), 1);
+}
