@@ -45,10 +45,9 @@ pub struct ServerConfig {
     pub public_url: Option<Url>,
     pub trusted_proxies: Vec<Cidr>,
     pub signing_key: Option<Secret>,
-    /// How long a client may take to send its request headers.
+    /// How long a client may take to send its request headers; also how
+    /// long an idle keep-alive connection waits for its next request.
     pub header_read_timeout: Dur,
-    /// How long an idle keep-alive connection stays open.
-    pub keep_alive_timeout: Dur,
     /// Connections served at once; further ones wait in the kernel's backlog.
     pub max_connections: usize,
     /// On SIGTERM/Ctrl-C, how long in-flight requests may take to finish.
@@ -64,7 +63,6 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             signing_key: None,
             header_read_timeout: Dur::secs(10),
-            keep_alive_timeout: Dur::secs(60),
             max_connections: 10_000,
             shutdown_grace: Dur::secs(10),
         }
@@ -308,7 +306,6 @@ impl Config {
         }
         for (key, d) in [
             ("server.header_read_timeout", s.header_read_timeout),
-            ("server.keep_alive_timeout", s.keep_alive_timeout),
             ("upstream.connect_timeout", self.upstream.connect_timeout),
             ("upstream.header_timeout", self.upstream.header_timeout),
             ("upstream.idle_timeout", self.upstream.idle_timeout),
