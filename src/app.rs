@@ -3,15 +3,17 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use http::{HeaderValue, Method, StatusCode, Version, header};
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::error::MirrorError;
 use crate::html::SiteRules;
+use crate::metrics::{Metrics, Route};
 use crate::proxy;
 use crate::site::{Site, SiteId};
 use crate::upstream::Upstream;
@@ -28,6 +30,9 @@ pub struct App {
     pub mapper: Arc<UrlMapper>,
     pub upstream: Upstream,
     pub user_agent: HeaderValue,
+    /// `None` when `cache.max_bytes = "0"`.
+    pub cache: Option<Cache>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Why the server cannot start with a (valid) configuration.
@@ -60,7 +65,11 @@ impl App {
         ));
         let user_agent = HeaderValue::from_str(&config.upstream.user_agent)
             .map_err(|_| StartError("upstream.user_agent is not a valid header value".into()))?;
+        let metrics = Arc::new(Metrics::new());
+        let cache = Cache::new(&config.cache, metrics.clone());
         Ok(Arc::new(App {
+            cache,
+            metrics,
             config,
             sites,
             rules,
@@ -95,7 +104,31 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/_/", any(not_found))
         .fallback(proxy::page)
         .layer(middleware::from_fn(refuse_proxy_requests))
+        .layer(middleware::from_fn_with_state(app.clone(), count_requests))
         .with_state(app)
+}
+
+/// Counts every answer by route and status.
+async fn count_requests(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let route = if !path.starts_with("/_/") {
+        Route::Page
+    } else if path.starts_with("/_/asset/") {
+        Route::Asset
+    } else if path.starts_with("/_/img/") {
+        Route::Image
+    } else if path.starts_with("/_/api/") {
+        Route::Api
+    } else if path.starts_with("/_/static/") {
+        Route::Static
+    } else if path == "/_/healthz" {
+        Route::Health
+    } else {
+        Route::Other
+    };
+    let response = next.run(req).await;
+    app.metrics.request(route, response.status().as_u16());
+    response
 }
 
 async fn healthz() -> Response {
@@ -120,7 +153,7 @@ async fn stylesheet() -> Response {
 }
 
 async fn not_found() -> Response {
-    MirrorError::Route(crate::url_map::RouteError::NoSite).into_page(None)
+    MirrorError::Route(crate::url_map::RouteError::NoSite).page(None)
 }
 
 /// A mirror is not a forward proxy: absolute-form request targets
@@ -129,7 +162,7 @@ async fn not_found() -> Response {
 async fn refuse_proxy_requests(req: Request, next: Next) -> Response {
     let absolute_form = req.version() <= Version::HTTP_11 && req.uri().scheme().is_some();
     if absolute_form || req.method() == Method::CONNECT {
-        let mut r = MirrorError::ProxyRequest.into_page(None);
+        let mut r = MirrorError::ProxyRequest.page(None);
         if req.method() == Method::CONNECT {
             *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         }

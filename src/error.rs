@@ -54,7 +54,7 @@ impl MirrorError {
     }
 
     /// The error as an HTML page carrying the site's nav bar.
-    pub fn into_page(self, site: Option<&Site>) -> Response {
+    pub fn page(&self, site: Option<&Site>) -> Response {
         let status = self.status();
         let title = format!(
             "{} {}",
@@ -79,7 +79,7 @@ impl MirrorError {
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let MirrorError::MethodNotAllowed { allow, .. } = &self {
+        if let MirrorError::MethodNotAllowed { allow, .. } = self {
             let list = allow
                 .iter()
                 .map(Method::as_str)
@@ -95,6 +95,6 @@ impl MirrorError {
 
 impl IntoResponse for MirrorError {
     fn into_response(self) -> Response {
-        self.into_page(None)
+        self.page(None)
     }
 }

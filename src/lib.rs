@@ -7,7 +7,9 @@
 //! - [`url_map`]: the one URL mapper (upstream ⇄ mirror); pure, no I/O.
 //! - [`escape`]: HTML escaping and attribute decoding.
 
+pub mod admin;
 pub mod app;
+pub mod cache;
 pub mod charset;
 pub mod config;
 pub mod css;
@@ -16,6 +18,7 @@ pub mod error;
 pub mod escape;
 pub mod headers;
 pub mod html;
+pub mod metrics;
 pub mod pipeline;
 pub mod proxy;
 pub mod server;

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use newsmirror::app::{self, App};
+use newsmirror::app::App;
 use newsmirror::config::Config;
-use newsmirror::server::{self, ServeOptions};
+use newsmirror::server;
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -113,15 +113,16 @@ async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> Result<(), String> 
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let options = ServeOptions::from(&config.server);
+    let admin =
+        match config.server.admin_listen {
+            Some(admin_addr) => Some(TcpListener::bind(admin_addr).await.map_err(|e| {
+                format!("cannot listen on {admin_addr} (server.admin_listen): {e}")
+            })?),
+            None => None,
+        };
     let app = App::new(config).map_err(|e| e.to_string())?;
-    tracing::info!(%addr, sites = app.sites.len(), "newsmirror listening");
-    server::serve(
-        listener,
-        app::router(app),
-        options,
-        server::shutdown_signal(),
-    )
-    .await
-    .map_err(|e| e.to_string())
+    tracing::info!(%addr, admin = ?app.config.server.admin_listen, sites = app.sites.len(), "newsmirror listening");
+    server::run(app, listener, admin, server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }

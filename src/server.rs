@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::app::App;
 use crate::config::ServerConfig;
 
 /// Connection-level limits, from `[server]`.
@@ -112,6 +113,41 @@ pub async fn serve(
         tracing::warn!("in-flight requests did not finish within the shutdown grace period");
     }
     Ok(())
+}
+
+/// Serves the public router on `public` and the admin router on `admin`
+/// (if any) until `shutdown` completes.
+pub async fn run(
+    app: Arc<App>,
+    public: TcpListener,
+    admin: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    let options = ServeOptions::from(&app.config.server);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let admin_task = admin.map(|listener| {
+        let router = crate::admin::router(app.clone());
+        let options = ServeOptions {
+            max_connections: 64,
+            ..options.clone()
+        };
+        tokio::spawn(serve(listener, router, options, stopped(stop_rx.clone())))
+    });
+    let public_task = tokio::spawn(serve(
+        public,
+        crate::app::router(app),
+        options,
+        stopped(stop_rx),
+    ));
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    if let Some(task) = admin_task {
+        task.await.map_err(io::Error::other)??;
+    }
+    public_task.await.map_err(io::Error::other)?
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

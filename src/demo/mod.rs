@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use url::Url;
 
-use crate::app::{self, App};
+use crate::app::App;
 use crate::config::Config;
-use crate::server::{self, ServeOptions};
+use crate::server;
 
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +18,7 @@ pub enum DemoError {
     #[error("the bundled demo configuration is invalid: {0}")]
     Config(#[from] crate::config::ConfigError),
     #[error("{0}")]
-    Start(#[from] app::StartError),
+    Start(#[from] crate::app::StartError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -73,19 +73,21 @@ pub async fn run(listen: Option<SocketAddr>) -> Result<(), DemoError> {
         }
     };
     let addr = listener.local_addr()?;
-    let options = ServeOptions::from(&config.server);
+    // The admin port is optional for a demo: if it is taken, go without.
+    let admin = match config.server.admin_listen {
+        Some(a) => TcpListener::bind(a).await.ok(),
+        None => None,
+    };
+    let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
     let app = App::new(config)?;
     println!(
         "newsmirror demo: the sample news site runs on http://{upstream_addr} (host names *.test),"
     );
     println!("and its mirror on http://{addr}/ -- open that in a browser.");
     println!("Try http://{addr}/news/ and an article; press Ctrl-C to stop.");
-    server::serve(
-        listener,
-        app::router(app),
-        options,
-        server::shutdown_signal(),
-    )
-    .await?;
+    if let Some(a) = admin_addr {
+        println!("Metrics: http://{a}/metrics");
+    }
+    server::run(app, listener, admin, server::shutdown_signal()).await?;
     Ok(())
 }

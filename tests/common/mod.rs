@@ -127,6 +127,11 @@ footer = "原文链接：{{original_url}}"
     )
 }
 
+/// The same configuration with the cache turned off.
+pub fn no_cache(toml: String) -> String {
+    toml.replacen("[upstream]", "[cache]\nmax_bytes = \"0\"\n[upstream]", 1)
+}
+
 /// Starts a mirror with this configuration text.
 pub async fn mirror(toml: &str) -> SocketAddr {
     let config = Config::parse(toml, "test.toml").expect("test config is valid");
@@ -141,6 +146,25 @@ pub async fn mirror(toml: &str) -> SocketAddr {
         std::future::pending(),
     ));
     addr
+}
+
+/// Starts a mirror and its admin listener; returns (public, admin) addresses.
+pub async fn mirror_with_admin(toml: &str) -> (SocketAddr, SocketAddr) {
+    let config = Config::parse(toml, "test.toml").expect("test config is valid");
+    let app = App::new(config).expect("app starts");
+    let public = TcpListener::bind("127.0.0.1:0").await.expect("bind mirror");
+    let admin = TcpListener::bind("127.0.0.1:0").await.expect("bind admin");
+    let addrs = (
+        public.local_addr().expect("public"),
+        admin.local_addr().expect("admin"),
+    );
+    tokio::spawn(server::run(
+        app,
+        public,
+        Some(admin),
+        std::future::pending(),
+    ));
+    addrs
 }
 
 /// A client that follows no redirects, uses no proxy and decodes nothing.

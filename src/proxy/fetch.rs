@@ -1,157 +1,158 @@
-//! The life of a mirrored request, phase by phase:
-//! route → forward (request headers) → fetch → plan the body → respond
-//! (response headers, then the body streamed through the pipeline).
-//!
-//! Pages under a site's mount, `/_/asset/` and `/_/img/` all go through
-//! [`forward`]; they differ only in how the target is found and in what
-//! they are allowed to answer with ([`Target`]).
+//! Fetch and prepare: one upstream exchange turned into what the reader (or
+//! the cache) gets: status, mapped headers, and a body stream that is
+//! passed through, decoded, or rewritten.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::response::Response;
-use http::request::Parts;
+use bytes::Bytes;
+use futures_util::{Stream, TryStreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use url::Url;
 
+use super::Target;
 use crate::app::App;
+use crate::cache::Validators;
 use crate::error::MirrorError;
 use crate::headers::{self, BodyHandling};
 use crate::html::PageContext;
 use crate::pipeline::{self, Rewrite};
 use crate::site::Site;
 use crate::upstream::{BodyError, UpstreamRequest, UpstreamResponse};
-use crate::url_map::{ASSET_PREFIX, IMAGE_PREFIX};
 
-/// What kind of mirror route a request came in on.
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
+
+/// Whether the exchange serves one reader or fills the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// A page (or any resource) under a site's mount.
-    Page,
-    /// `/_/asset/<host>/<path>`.
-    Asset,
-    /// `/_/img/<sig>/<b64url>`: media only, never a third party's page.
-    Image,
+pub enum Mode {
+    /// For one reader: its conditionals and range go upstream; a compressed
+    /// pass-through body stays compressed if the reader takes that coding.
+    Bypass,
+    /// For the cache: a full GET, no reader conditionals, bodies decoded so
+    /// the cache can make its own variants.
+    Fill,
 }
 
-/// `GET/HEAD <mount><path>`: the handler for everything not under `/_/`.
-pub async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
-    let host = request_host(&req);
-    let route = match app.mapper.route(host.as_deref(), path_and_query(&req)) {
-        Ok(r) => r,
-        Err(e) => return MirrorError::from(e).into_page(None),
+/// An upstream response, prepared for the reader.
+pub struct Prepared {
+    pub status: StatusCode,
+    /// Reader-facing headers (mapped, cleaned; no `X-Cache` yet).
+    pub headers: HeaderMap,
+    /// Upstream's own headers, for cache decisions.
+    pub upstream_headers: HeaderMap,
+    pub body: BodyStream,
+    /// The status has no body (204, 304, 1xx) or the request was HEAD.
+    pub no_body: bool,
+    pub media_type: String,
+    /// The body leaves as upstream encoded it (`Content-Encoding` kept).
+    pub encoded_as_is: bool,
+    pub request_time: SystemTime,
+    pub response_time: SystemTime,
+}
+
+pub enum Fetched {
+    Full(Prepared),
+    /// Upstream confirmed a stored entry (304 to our conditional request).
+    NotModified {
+        upstream_headers: HeaderMap,
+        request_time: SystemTime,
+        response_time: SystemTime,
+    },
+}
+
+/// What is fetched, for whom.
+pub struct FetchRequest<'a> {
+    pub site: &'a Arc<Site>,
+    pub url: &'a Url,
+    pub target: Target,
+    pub method: Method,
+    /// The reader's request headers.
+    pub headers: &'a HeaderMap,
+    pub body: Body,
+    pub referer: Option<HeaderValue>,
+    pub mode: Mode,
+    /// Validators of a stored entry, for a conditional fill.
+    pub conditional: Option<&'a Validators>,
+}
+
+/// The reader request headers a fill must not forward: the cache answers
+/// conditionals and ranges itself, from the full response.
+const READER_ONLY: &[header::HeaderName] = &[
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_MATCH,
+    header::IF_UNMODIFIED_SINCE,
+    header::IF_RANGE,
+    header::RANGE,
+];
+
+pub async fn fetch(app: &App, req: FetchRequest<'_>) -> Result<Fetched, MirrorError> {
+    let site = req.site;
+    let mut upstream_headers = if req.mode == Mode::Fill {
+        let mut h = req.headers.clone();
+        for name in READER_ONLY {
+            h.remove(name);
+        }
+        headers::upstream_request(&h, &app.user_agent, req.referer, !site.rewrite)
+    } else {
+        headers::upstream_request(req.headers, &app.user_agent, req.referer, !site.rewrite)
     };
-    let Some(site) = app.site(route.site) else {
-        return MirrorError::Route(crate::url_map::RouteError::NoSite).into_page(None);
-    };
-    if !site.allows(req.method()) {
-        let e = MirrorError::MethodNotAllowed {
-            method: req.method().clone(),
-            allow: site.methods.clone(),
-        };
-        return e.into_page(Some(site));
+    if let Some(v) = req.conditional {
+        if let Some(etag) = &v.etag {
+            upstream_headers.insert(header::IF_NONE_MATCH, etag.clone());
+        }
+        if let Some(lm) = &v.last_modified {
+            upstream_headers.insert(header::IF_MODIFIED_SINCE, lm.clone());
+        }
     }
-    forward(&app, site, route.upstream, Target::Page, req)
-        .await
-        .unwrap_or_else(|e| e.into_page(Some(site)))
-}
-
-/// `GET/HEAD /_/asset/<host>/<path>`.
-pub async fn asset(State(app): State<Arc<App>>, req: Request) -> Response {
-    let rest = path_and_query(&req)
-        .strip_prefix(ASSET_PREFIX)
-        .unwrap_or("")
-        .to_owned();
-    let url = match app.mapper.asset_target(&rest) {
-        Ok(u) => u,
-        Err(e) => return MirrorError::from(e).into_page(None),
-    };
-    let host = url.host_str().unwrap_or_default();
-    let site = app
-        .sites
-        .iter()
-        .find(|s| s.asset_hosts.iter().any(|h| h == host));
-    media_route(&app, site, url, Target::Asset, req).await
-}
-
-/// `GET/HEAD /_/img/<sig>/<b64url>`.
-pub async fn image(State(app): State<Arc<App>>, req: Request) -> Response {
-    let rest = path_and_query(&req)
-        .strip_prefix(IMAGE_PREFIX)
-        .unwrap_or("")
-        .to_owned();
-    let url = match app.mapper.image_target(&rest) {
-        Ok(u) => u,
-        Err(e) => return MirrorError::from(e).into_page(None),
-    };
-    let site = app.sites.iter().find(|s| s.proxy_all_images);
-    media_route(&app, site, url, Target::Image, req).await
-}
-
-async fn media_route(
-    app: &Arc<App>,
-    site: Option<&Arc<Site>>,
-    url: Url,
-    target: Target,
-    req: Request,
-) -> Response {
-    let Some(site) = site else {
-        return MirrorError::Route(crate::url_map::RouteError::NoSite).into_page(None);
-    };
-    if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        let e = MirrorError::MethodNotAllowed {
-            method: req.method().clone(),
-            allow: vec![Method::GET, Method::HEAD],
-        };
-        return e.into_page(None);
-    }
-    forward(app, site, url, target, req)
-        .await
-        .unwrap_or_else(|e| e.into_page(None))
-}
-
-/// Fetches `url` for the reader's `req` and answers with the result.
-pub async fn forward(
-    app: &App,
-    site: &Arc<Site>,
-    url: Url,
-    target: Target,
-    req: Request,
-) -> Result<Response, MirrorError> {
-    let (parts, body) = req.into_parts();
-    let referer = original_referer(app, &parts);
-    let headers =
-        headers::upstream_request(&parts.headers, &app.user_agent, referer, !site.rewrite);
-    let body = if matches!(parts.method, Method::GET | Method::HEAD) {
+    let body = if matches!(req.method, Method::GET | Method::HEAD) {
         Body::empty()
     } else {
-        body
+        req.body
     };
-    let upstream = app
+    let request_time = SystemTime::now();
+    let started = Instant::now();
+    let result = app
         .upstream
         .fetch(UpstreamRequest {
-            method: parts.method.clone(),
-            url: url.clone(),
-            headers,
+            method: req.method.clone(),
+            url: req.url.clone(),
+            headers: upstream_headers,
             body,
         })
-        .await?;
-    respond(app, site, &url, target, &parts, upstream).await
-}
-
-/// The reader's `Referer`, if it is a mirror page, as that page's original
-/// URL: image hosts that check the referrer see their own site, and nothing
-/// of the mirror.
-fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> {
-    let referer = Url::parse(parts.headers.get(header::REFERER)?.to_str().ok()?).ok()?;
-    let host = host_of(&parts.uri, &parts.headers)?;
-    if referer.host_str()? != host {
-        return None;
+        .await;
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            app.metrics.upstream_errors.inc();
+            return Err(e.into());
+        }
+    };
+    app.metrics.upstream_latency(started.elapsed());
+    let response_time = SystemTime::now();
+    if req.conditional.is_some() && response.status == StatusCode::NOT_MODIFIED {
+        return Ok(Fetched::NotModified {
+            upstream_headers: response.headers,
+            request_time,
+            response_time,
+        });
     }
-    let path = &referer[url::Position::BeforePath..url::Position::AfterQuery];
-    let (_, original) = app.mapper.original_of(Some(&host), path)?;
-    HeaderValue::from_str(original.as_str()).ok()
+    prepare(
+        app,
+        &req.site.clone(),
+        req.url,
+        req.target,
+        &req.method,
+        req.headers,
+        req.mode,
+        response,
+        request_time,
+        response_time,
+    )
+    .await
+    .map(Fetched::Full)
 }
 
 /// How the body will be handled: the kind of rewriting, if any.
@@ -161,14 +162,19 @@ enum Rewriting {
     Css,
 }
 
-async fn respond(
+#[allow(clippy::too_many_arguments)]
+async fn prepare(
     app: &App,
     site: &Arc<Site>,
     url: &Url,
     target: Target,
-    parts: &Parts,
+    method: &Method,
+    reader_headers: &HeaderMap,
+    mode: Mode,
     upstream: UpstreamResponse,
-) -> Result<Response, MirrorError> {
+    request_time: SystemTime,
+    response_time: SystemTime,
+) -> Result<Prepared, MirrorError> {
     let UpstreamResponse {
         status,
         headers: up_headers,
@@ -200,7 +206,10 @@ async fn respond(
     let handling = match (&rewriting, &codings) {
         (Some(_), Err(e)) => return Err(MirrorError::UnsupportedEncoding(e.clone())),
         (Some(_), Ok(_)) => BodyHandling::Rewritten,
-        (None, Ok(c)) if !c.is_empty() && !client_accepts(&parts.headers, c) => {
+        (None, Ok(c)) if !c.is_empty() && site.rewrite && mode == Mode::Fill => {
+            BodyHandling::Decoded
+        }
+        (None, Ok(c)) if !c.is_empty() && !client_accepts(reader_headers, c) => {
             BodyHandling::Decoded
         }
         (None, _) => BodyHandling::AsIs,
@@ -216,25 +225,23 @@ async fn respond(
         headers::client_response(&up_headers, handling, !site.rewrite, |u, place| {
             app.mapper.map(site.id, url, u, place).into_replacement()
         });
-    out_headers.insert("x-cache", HeaderValue::from_static("BYPASS"));
     if target != Target::Page {
         out_headers.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
     }
-    let no_body = parts.method == Method::HEAD
+    let no_body = *method == Method::HEAD
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
-    let body = if no_body {
-        Body::empty()
+    let body: BodyStream = if no_body {
+        Box::pin(futures_util::stream::empty())
     } else {
         match (handling, rewriting, codings) {
-            (BodyHandling::AsIs, _, _) => Body::new(body),
             (BodyHandling::Decoded, _, Ok(c)) => {
                 let reader = pipeline::decoded(body, &c).await?;
-                Body::from_stream(pipeline::decoded_stream(reader, limit))
+                Box::pin(pipeline::decoded_stream(reader, limit))
             }
             (BodyHandling::Rewritten, Some(kind), Ok(c)) => {
                 let reader = pipeline::decoded(body, &c).await?;
@@ -250,18 +257,25 @@ async fn respond(
                 // The first chunk decides the status: a body that fails
                 // before any byte is ready is answered 502/504, not 200.
                 match rx.recv().await {
-                    None => Body::empty(),
+                    None => Box::pin(futures_util::stream::empty()),
                     Some(Err(e)) => return Err(e.into()),
-                    Some(Ok(first)) => Body::from_stream(pipeline::chunk_stream(first, rx)),
+                    Some(Ok(first)) => Box::pin(pipeline::chunk_stream(first, rx)),
                 }
             }
-            _ => Body::new(body),
+            _ => Box::pin(http_body_util::BodyDataStream::new(body).map_err(|e| e)),
         }
     };
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    *response.headers_mut() = out_headers;
-    Ok(response)
+    Ok(Prepared {
+        status,
+        headers: out_headers,
+        upstream_headers: up_headers,
+        body,
+        no_body,
+        media_type: media,
+        encoded_as_is: handling == BodyHandling::AsIs,
+        request_time,
+        response_time,
+    })
 }
 
 fn content_length(h: &HeaderMap) -> Option<u64> {
@@ -274,7 +288,7 @@ fn content_length(h: &HeaderMap) -> Option<u64> {
 }
 
 /// Media types `/_/img/` may serve.
-fn is_media(media: &str) -> bool {
+pub fn is_media(media: &str) -> bool {
     ["image/", "video/", "audio/", "font/"]
         .iter()
         .any(|p| media.starts_with(p))
@@ -289,7 +303,7 @@ fn is_media(media: &str) -> bool {
 }
 
 /// Whether the reader's `Accept-Encoding` takes every one of `codings`.
-fn client_accepts(h: &HeaderMap, codings: &[pipeline::Coding]) -> bool {
+pub fn client_accepts(h: &HeaderMap, codings: &[pipeline::Coding]) -> bool {
     let accepted: Vec<(String, bool)> = h
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -299,8 +313,8 @@ fn client_accepts(h: &HeaderMap, codings: &[pipeline::Coding]) -> bool {
             let mut parts = item.split(';');
             let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
             let refused = parts.any(|p| {
-                let p = p.trim();
-                p.strip_prefix("q=")
+                p.trim()
+                    .strip_prefix("q=")
                     .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0))
             });
             (name, !refused)
@@ -315,26 +329,21 @@ fn client_accepts(h: &HeaderMap, codings: &[pipeline::Coding]) -> bool {
     })
 }
 
-/// The request's host name, lower-case, without port: from the URI
-/// (HTTP/2, absolute form) or the `Host` header.
-pub fn request_host(req: &Request) -> Option<String> {
-    host_of(req.uri(), req.headers())
-}
-
-fn host_of(uri: &http::Uri, headers: &HeaderMap) -> Option<String> {
-    let raw = match uri.host() {
-        Some(h) => h.to_owned(),
-        None => {
-            let value = headers.get(header::HOST)?.to_str().ok()?;
-            let authority: http::uri::Authority = value.parse().ok()?;
-            authority.host().to_owned()
-        }
-    };
-    Some(raw.trim_end_matches('.').to_ascii_lowercase())
-}
-
-fn path_and_query(req: &Request) -> &str {
-    req.uri().path_and_query().map_or("/", |pq| pq.as_str())
+impl Prepared {
+    /// The prepared response as it goes to one reader.
+    pub fn into_response(self, x_cache: &'static str, head_only: bool) -> axum::response::Response {
+        let mut headers = self.headers;
+        headers.insert("x-cache", HeaderValue::from_static(x_cache));
+        let body = if self.no_body || head_only {
+            Body::empty()
+        } else {
+            Body::from_stream(self.body)
+        };
+        let mut response = axum::response::Response::new(body);
+        *response.status_mut() = self.status;
+        *response.headers_mut() = headers;
+        response
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,462 @@
+//! The cache in front: rewritten responses in memory (moka, bounded in
+//! bytes by `cache.max_bytes`, every compressed variant counted), one
+//! upstream fetch per key at a time, stale answers within the windows the
+//! response and the config allow.
+//!
+//! - [`policy`]: RFC 9111 rules (storable, freshness, age).
+//! - [`fill`]: one fetch shared by every request that missed the same key.
+//! - [`variants`]: br and gzip made once at fill; the choice per request.
+//! - [`respond`]: a stored entry as an HTTP response (304, ranges, HEAD).
+
+pub mod fill;
+pub mod policy;
+pub mod respond;
+pub mod variants;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use moka::Expiry;
+use moka::notification::RemovalCause;
+
+pub use fill::{Fill, FillHead, StreamHead};
+use variants::{Coding, Variants};
+
+use crate::config::CacheConfig;
+use crate::metrics::Metrics;
+
+/// Fixed cost counted per entry on top of its bytes (key, headers, bookkeeping).
+const ENTRY_OVERHEAD: usize = 512;
+/// How long a key whose response could not be shared is fetched without
+/// waiting on other requests ("hit-for-pass").
+const PASS_TTL: Duration = Duration::from_secs(30);
+/// How long past its freshness an entry with validators is kept for
+/// conditional revalidation (beyond the stale windows).
+const REVALIDATION_KEEP: Duration = Duration::from_secs(3600);
+
+/// What a stored response is found by: the route and upstream URL
+/// (`primary`), plus the values of the request headers the response varies on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub primary: Arc<str>,
+    pub vary: Option<Arc<str>>,
+}
+
+impl CacheKey {
+    /// The primary key: which site and route, and the upstream URL. Nothing
+    /// from the request's headers is in it: no header outside the key can
+    /// change what is stored.
+    pub fn primary(site: &str, route: &str, upstream_url: &str) -> Arc<str> {
+        Arc::from(format!("{site} {route} {upstream_url}"))
+    }
+
+    /// The upstream URL part of a primary key.
+    pub fn url(primary: &str) -> &str {
+        primary.splitn(3, ' ').nth(2).unwrap_or("")
+    }
+}
+
+/// The upstream's validators, for conditional revalidation.
+#[derive(Clone, Debug, Default)]
+pub struct Validators {
+    pub etag: Option<HeaderValue>,
+    pub last_modified: Option<HeaderValue>,
+}
+
+impl Validators {
+    pub fn from_headers(h: &HeaderMap) -> Validators {
+        Validators {
+            etag: h.get(header::ETAG).cloned(),
+            last_modified: h.get(header::LAST_MODIFIED).cloned(),
+        }
+    }
+
+    pub fn any(&self) -> bool {
+        self.etag.is_some() || self.last_modified.is_some()
+    }
+}
+
+/// A stored response.
+#[derive(Debug)]
+pub struct Entry {
+    pub status: StatusCode,
+    /// Headers as sent to readers, without the per-answer ones (`Age`,
+    /// `X-Cache`, `Date`) and, for the mirror, without `ETag`,
+    /// `Content-Length` and `Content-Encoding`, which depend on the variant.
+    pub headers: HeaderMap,
+    pub variants: Variants,
+    /// ETags of the identity, gzip and br forms (mirror entries).
+    pub etags: [HeaderValue; 3],
+    /// A plain-proxy entry (`rewrite = false`): upstream's bytes, encoding
+    /// and validators, passed as they are.
+    pub plain: bool,
+    pub surrogate_keys: Vec<String>,
+    pub stored_at: Instant,
+    pub initial_age: Duration,
+    pub lifetime: Duration,
+    pub stale_while_revalidate: Duration,
+    pub stale_if_error: Duration,
+    pub must_revalidate: bool,
+    pub validators: Validators,
+    /// Request header names the response varies on (besides Accept-Encoding).
+    pub vary: Vec<HeaderName>,
+    /// Upstream's freshness headers (Cache-Control, Expires, Date, ...),
+    /// merged with a 304's on revalidation.
+    pub upstream: HeaderMap,
+}
+
+/// Where an entry stands in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    Fresh,
+    /// Stale; `serve_while_revalidating`: may be answered at once while one
+    /// background refresh runs; `serve_on_error`: may be answered if
+    /// upstream fails.
+    Stale {
+        serve_while_revalidating: bool,
+        serve_on_error: bool,
+    },
+}
+
+impl Entry {
+    pub fn age(&self, now: Instant) -> Duration {
+        self.initial_age + now.saturating_duration_since(self.stored_at)
+    }
+
+    pub fn freshness(&self, now: Instant) -> Freshness {
+        let age = self.age(now);
+        if age < self.lifetime {
+            return Freshness::Fresh;
+        }
+        let over = age - self.lifetime;
+        Freshness::Stale {
+            serve_while_revalidating: !self.must_revalidate && over < self.stale_while_revalidate,
+            serve_on_error: !self.must_revalidate && over < self.stale_if_error,
+        }
+    }
+
+    pub fn etag(&self, coding: Coding) -> &HeaderValue {
+        match coding {
+            Coding::Identity => &self.etags[0],
+            Coding::Gzip => &self.etags[1],
+            Coding::Br => &self.etags[2],
+        }
+    }
+
+    /// Bytes this entry is counted for.
+    pub fn weight(&self) -> u32 {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 8)
+            .sum();
+        let total = self.variants.weight() + headers + ENTRY_OVERHEAD;
+        u32::try_from(total).unwrap_or(u32::MAX)
+    }
+
+    /// How long to keep it: while fresh, then as long as it may still be
+    /// served stale or revalidated.
+    fn retain_for(&self) -> Duration {
+        let fresh_left = self.lifetime.saturating_sub(self.initial_age);
+        let mut after = self.stale_while_revalidate.max(self.stale_if_error);
+        if self.validators.any() {
+            after = after.max(REVALIDATION_KEEP);
+        }
+        fresh_left + after
+    }
+}
+
+struct EntryExpiry;
+
+impl Expiry<CacheKey, Arc<Entry>> for EntryExpiry {
+    fn expire_after_create(
+        &self,
+        _: &CacheKey,
+        entry: &Arc<Entry>,
+        _: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(entry.retain_for())
+    }
+    fn expire_after_update(
+        &self,
+        _: &CacheKey,
+        entry: &Arc<Entry>,
+        _: std::time::Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(entry.retain_for())
+    }
+}
+
+/// The cache's settings, from `[cache]`.
+#[derive(Clone, Debug)]
+pub struct CacheSettings {
+    pub max_object_bytes: u64,
+    pub default_ttl: Duration,
+    pub override_ttl: bool,
+    pub stale_while_revalidate: Duration,
+    pub stale_if_error: Duration,
+}
+
+pub struct Cache {
+    entries: moka::future::Cache<CacheKey, Arc<Entry>>,
+    /// Primary key → the header names its responses vary on.
+    vary: moka::future::Cache<Arc<str>, Arc<[HeaderName]>>,
+    /// Primary keys whose responses could not be shared, recently.
+    pass: moka::future::Cache<Arc<str>, ()>,
+    fills: Mutex<HashMap<CacheKey, Arc<Fill>>>,
+    pub settings: CacheSettings,
+    metrics: Arc<Metrics>,
+}
+
+impl Cache {
+    /// `None` when `max_bytes = "0"` (caching off).
+    pub fn new(config: &CacheConfig, metrics: Arc<Metrics>) -> Option<Cache> {
+        if config.max_bytes.get() == 0 {
+            return None;
+        }
+        let evicted = metrics.clone();
+        let entries = moka::future::Cache::builder()
+            .max_capacity(config.max_bytes.get())
+            .weigher(|_: &CacheKey, e: &Arc<Entry>| e.weight())
+            .expire_after(EntryExpiry)
+            .eviction_listener(move |_k, e: Arc<Entry>, cause| {
+                if matches!(cause, RemovalCause::Size | RemovalCause::Expired) {
+                    evicted.evicted_bytes.inc_by(u64::from(e.weight()));
+                }
+            })
+            .build();
+        let vary = moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_idle(Duration::from_secs(86_400))
+            .build();
+        let pass = moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(PASS_TTL)
+            .build();
+        Some(Cache {
+            entries,
+            vary,
+            pass,
+            fills: Mutex::new(HashMap::new()),
+            settings: CacheSettings {
+                max_object_bytes: config.max_object_bytes.get(),
+                default_ttl: config.default_ttl.get(),
+                override_ttl: config.override_ttl,
+                stale_while_revalidate: config.stale_while_revalidate.get(),
+                stale_if_error: config.stale_if_error.get(),
+            },
+            metrics,
+        })
+    }
+
+    /// The full key for a request: the primary key plus the values of the
+    /// headers that responses under it vary on.
+    pub async fn key(&self, primary: Arc<str>, request: &HeaderMap) -> CacheKey {
+        let vary = self
+            .vary
+            .get(&primary)
+            .await
+            .map(|names| Arc::from(vary_values(&names, request)));
+        CacheKey { primary, vary }
+    }
+
+    pub async fn get(&self, key: &CacheKey) -> Option<Arc<Entry>> {
+        self.entries.get(key).await
+    }
+
+    /// Whether this primary key recently produced a response that could not be shared.
+    pub async fn is_pass(&self, primary: &Arc<str>) -> bool {
+        self.pass.contains_key(primary)
+    }
+
+    pub async fn mark_pass(&self, primary: Arc<str>) {
+        self.pass.insert(primary, ()).await;
+    }
+
+    /// Stores `entry` for a request with `request` headers; returns the key used.
+    pub async fn store(
+        &self,
+        primary: Arc<str>,
+        request: &HeaderMap,
+        entry: Arc<Entry>,
+    ) -> CacheKey {
+        let key = if entry.vary.is_empty() {
+            self.vary.invalidate(&primary).await;
+            CacheKey {
+                primary,
+                vary: None,
+            }
+        } else {
+            let names: Arc<[HeaderName]> = Arc::from(entry.vary.clone());
+            let values = vary_values(&names, request);
+            self.vary.insert(primary.clone(), names).await;
+            CacheKey {
+                primary,
+                vary: Some(Arc::from(values)),
+            }
+        };
+        self.entries.insert(key.clone(), entry).await;
+        self.update_gauges();
+        key
+    }
+
+    /// Replaces the entry under `key` with `new` only if it is still `old`
+    /// (a purge or a newer fill in between wins).
+    pub async fn upgrade(&self, key: CacheKey, old: &Arc<Entry>, new: Arc<Entry>) {
+        let old = old.clone();
+        self.entries
+            .entry(key)
+            .and_compute_with(|current| async move {
+                match current {
+                    Some(c) if Arc::ptr_eq(c.value(), &old) => moka::ops::compute::Op::Put(new),
+                    _ => moka::ops::compute::Op::Nop,
+                }
+            })
+            .await;
+        self.update_gauges();
+    }
+
+    /// The fill in flight for `key`, or a new one registered by this caller
+    /// (`true`): the caller must then run it and call [`Cache::fill_done`].
+    pub fn join_or_start(&self, key: &CacheKey) -> (Arc<Fill>, bool) {
+        let mut fills = self.fills.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = fills.get(key) {
+            return (f.clone(), false);
+        }
+        let fill = Fill::new();
+        fills.insert(key.clone(), fill.clone());
+        self.metrics.fills_in_flight.set(fills.len() as i64);
+        (fill, true)
+    }
+
+    /// Whether a fill for `key` is running.
+    pub fn fill_running(&self, key: &CacheKey) -> bool {
+        self.fills
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(key)
+    }
+
+    pub fn fill_done(&self, key: &CacheKey) {
+        let mut fills = self.fills.lock().unwrap_or_else(|p| p.into_inner());
+        fills.remove(key);
+        self.metrics.fills_in_flight.set(fills.len() as i64);
+    }
+
+    /// Removes every entry stored for one of `urls` (upstream URLs) or
+    /// tagged with one of `keys`; returns how many went.
+    pub async fn purge(&self, urls: &[String], keys: &[String]) -> (usize, usize) {
+        let mut by_url = Vec::new();
+        let mut by_key = Vec::new();
+        for (k, e) in self.entries.iter() {
+            let url = CacheKey::url(&k.primary);
+            if urls.iter().any(|u| u == url) {
+                by_url.push(k);
+            } else if e.surrogate_keys.iter().any(|s| keys.contains(s)) {
+                by_key.push(k);
+            }
+        }
+        for k in by_url.iter().chain(by_key.iter()) {
+            self.entries.invalidate(k.as_ref()).await;
+        }
+        self.entries.run_pending_tasks().await;
+        self.update_gauges();
+        (by_url.len(), by_key.len())
+    }
+
+    /// Bytes counted now (after pending evictions are applied).
+    pub async fn weighted_size(&self) -> u64 {
+        self.entries.run_pending_tasks().await;
+        self.update_gauges();
+        self.entries.weighted_size()
+    }
+
+    fn update_gauges(&self) {
+        self.metrics
+            .stored_bytes
+            .set(i64::try_from(self.entries.weighted_size()).unwrap_or(i64::MAX));
+        self.metrics
+            .stored_entries
+            .set(i64::try_from(self.entries.entry_count()).unwrap_or(i64::MAX));
+    }
+}
+
+/// The request's values of `names`, normalised (combined field lines,
+/// whitespace around commas removed), as one string.
+pub fn vary_values(names: &[HeaderName], request: &HeaderMap) -> String {
+    let mut out = String::new();
+    for name in names {
+        out.push_str(name.as_str());
+        out.push('=');
+        let values: Vec<String> = request
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        let joined = values.join(",");
+        let normalised: Vec<&str> = joined.split(',').map(str::trim).collect();
+        out.push_str(&normalised.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The request header names a response varies on, from its `Vary`.
+/// `Accept-Encoding` is left out for mirror entries: the mirror decodes
+/// upstream bodies and negotiates encodings itself.
+pub fn vary_names(headers: &HeaderMap, keep_accept_encoding: bool) -> Vec<HeaderName> {
+    let mut names: Vec<HeaderName> = headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().to_ascii_lowercase().as_bytes()).ok())
+        .filter(|n| keep_accept_encoding || *n != header::ACCEPT_ENCODING)
+        .collect();
+    names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_values_normalise_whitespace_and_field_lines() {
+        let mut a = HeaderMap::new();
+        a.append("accept-language", HeaderValue::from_static("en, fr"));
+        let mut b = HeaderMap::new();
+        b.append("accept-language", HeaderValue::from_static("en"));
+        b.append("accept-language", HeaderValue::from_static("fr"));
+        let names = [HeaderName::from_static("accept-language")];
+        assert_eq!(vary_values(&names, &a), vary_values(&names, &b));
+        assert_ne!(
+            vary_values(&names, &a),
+            vary_values(&names, &HeaderMap::new())
+        );
+    }
+
+    #[test]
+    fn vary_names_skip_accept_encoding_for_the_mirror() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Accept-Encoding, Accept-Language"),
+        );
+        assert_eq!(
+            vary_names(&h, false),
+            [HeaderName::from_static("accept-language")]
+        );
+        assert_eq!(vary_names(&h, true).len(), 2);
+    }
+
+    #[test]
+    fn primary_key_gives_back_its_url() {
+        let k = CacheKey::primary("site", "page", "https://u.com/a b?x");
+        assert_eq!(CacheKey::url(&k), "https://u.com/a b?x");
+    }
+}

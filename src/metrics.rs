@@ -1,0 +1,197 @@
+//! Prometheus metrics, served as text on the admin listener's `/metrics`.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Which route a request came in on.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum Route {
+    Page,
+    Asset,
+    Image,
+    Api,
+    Static,
+    Health,
+    Other,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: Route,
+    pub status: u16,
+}
+
+/// How the cache answered.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum CacheResult {
+    Hit,
+    Miss,
+    Stale,
+    Revalidated,
+    Bypass,
+}
+
+impl CacheResult {
+    /// The `X-Cache` header value.
+    pub fn header(self) -> &'static str {
+        match self {
+            CacheResult::Hit => "HIT",
+            CacheResult::Miss => "MISS",
+            CacheResult::Stale => "STALE",
+            CacheResult::Revalidated => "REVALIDATED",
+            CacheResult::Bypass => "BYPASS",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    pub result: CacheResult,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PurgeLabels {
+    pub by: PurgeBy,
+}
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum PurgeBy {
+    Url,
+    Key,
+}
+
+/// Label values in lower case, as Prometheus conventions have them.
+macro_rules! lower_case_label {
+    ($ty:ty { $($variant:ident => $text:literal),* $(,)? }) => {
+        impl EncodeLabelValue for $ty {
+            fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+                use std::fmt::Write;
+                encoder.write_str(match self { $(Self::$variant => $text),* })
+            }
+        }
+    };
+}
+
+lower_case_label!(Route { Page => "page", Asset => "asset", Image => "img", Api => "api", Static => "static", Health => "health", Other => "other" });
+lower_case_label!(CacheResult { Hit => "hit", Miss => "miss", Stale => "stale", Revalidated => "revalidated", Bypass => "bypass" });
+lower_case_label!(PurgeBy { Url => "url", Key => "key" });
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub cache: Family<CacheLabels, Counter>,
+    pub stored_bytes: Gauge<i64, std::sync::atomic::AtomicI64>,
+    pub stored_entries: Gauge<i64, std::sync::atomic::AtomicI64>,
+    pub evicted_bytes: Counter<u64, AtomicU64>,
+    pub fills_in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
+    pub upstream_seconds: Histogram,
+    pub upstream_errors: Counter<u64, AtomicU64>,
+    pub purged: Family<PurgeLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("newsmirror");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Requests answered, by route and status",
+            requests.clone(),
+        );
+        let cache = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "cache_requests",
+            "Cacheable-route requests by cache result",
+            cache.clone(),
+        );
+        let stored_bytes = Gauge::default();
+        registry.register(
+            "cache_stored_bytes",
+            "Bytes held by the cache, every variant counted",
+            stored_bytes.clone(),
+        );
+        let stored_entries = Gauge::default();
+        registry.register(
+            "cache_entries",
+            "Entries held by the cache",
+            stored_entries.clone(),
+        );
+        let evicted_bytes = Counter::default();
+        registry.register(
+            "cache_evicted_bytes",
+            "Bytes evicted or expired from the cache",
+            evicted_bytes.clone(),
+        );
+        let fills_in_flight = Gauge::default();
+        registry.register(
+            "cache_fills_in_flight",
+            "Upstream fetches filling the cache now",
+            fills_in_flight.clone(),
+        );
+        let upstream_seconds = Histogram::new(exponential_buckets(0.005, 2.0, 14));
+        registry.register(
+            "upstream_response_seconds",
+            "Time from sending a request upstream to its response head",
+            upstream_seconds.clone(),
+        );
+        let upstream_errors = Counter::default();
+        registry.register(
+            "upstream_errors",
+            "Upstream requests that failed before a response head",
+            upstream_errors.clone(),
+        );
+        let purged = Family::<PurgeLabels, Counter>::default();
+        registry.register(
+            "cache_purged_entries",
+            "Entries removed by POST /purge",
+            purged.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            cache,
+            stored_bytes,
+            stored_entries,
+            evicted_bytes,
+            fills_in_flight,
+            upstream_seconds,
+            upstream_errors,
+            purged,
+        }
+    }
+
+    pub fn request(&self, route: Route, status: u16) {
+        self.requests
+            .get_or_create(&RequestLabels { route, status })
+            .inc();
+    }
+
+    pub fn cache_result(&self, result: CacheResult) {
+        self.cache.get_or_create(&CacheLabels { result }).inc();
+    }
+
+    pub fn upstream_latency(&self, d: Duration) {
+        self.upstream_seconds.observe(d.as_secs_f64());
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,796 @@
+//! The life of a mirrored request, phase by phase:
+//! route → cache lookup (fresh: answer; stale: answer and refresh, or
+//! revalidate; miss: one fill per key, others wait on it) → fetch and
+//! prepare ([`fetch`]) → store → respond.
+//!
+//! Pages under a site's mount, `/_/asset/` and `/_/img/` all go through
+//! [`serve`]; they differ only in how the target is found and in what they
+//! may answer with ([`Target`]).
+
+pub mod fetch;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method, header};
+use tokio::sync::oneshot;
+use url::Url;
+
+use crate::app::App;
+use crate::cache::policy::{self, CacheControl, Defaults};
+use crate::cache::variants::{self, Coding, Variants};
+use crate::cache::{
+    self, CacheKey, Entry, Fill, FillHead, Freshness, StreamHead, Validators, respond,
+};
+use crate::error::MirrorError;
+use crate::metrics::CacheResult;
+use crate::site::Site;
+use crate::url_map::{ASSET_PREFIX, IMAGE_PREFIX, RouteError};
+use fetch::{FetchRequest, Fetched, Mode, Prepared};
+
+/// What kind of mirror route a request came in on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A page (or any resource) under a site's mount.
+    Page,
+    /// `/_/asset/<host>/<path>`.
+    Asset,
+    /// `/_/img/<sig>/<b64url>`: media only, never a third party's page.
+    Image,
+}
+
+impl Target {
+    fn label(self) -> &'static str {
+        match self {
+            Target::Page => "page",
+            Target::Asset => "asset",
+            Target::Image => "img",
+        }
+    }
+}
+
+/// `GET/HEAD <mount><path>`: the handler for everything not under `/_/`.
+pub async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
+    let host = request_host(&req);
+    let route = match app.mapper.route(host.as_deref(), path_and_query(&req)) {
+        Ok(r) => r,
+        Err(e) => return MirrorError::from(e).page(None),
+    };
+    let Some(site) = app.site(route.site).cloned() else {
+        return MirrorError::Route(RouteError::NoSite).page(None);
+    };
+    if !site.allows(req.method()) {
+        let e = MirrorError::MethodNotAllowed {
+            method: req.method().clone(),
+            allow: site.methods.clone(),
+        };
+        return e.page(Some(&site));
+    }
+    serve(app, site.clone(), route.upstream, Target::Page, req)
+        .await
+        .unwrap_or_else(|e| e.page(Some(&site)))
+}
+
+/// `GET/HEAD /_/asset/<host>/<path>`.
+pub async fn asset(State(app): State<Arc<App>>, req: Request) -> Response {
+    let rest = path_and_query(&req)
+        .strip_prefix(ASSET_PREFIX)
+        .unwrap_or("")
+        .to_owned();
+    let url = match app.mapper.asset_target(&rest) {
+        Ok(u) => u,
+        Err(e) => return MirrorError::from(e).page(None),
+    };
+    let host = url.host_str().unwrap_or_default();
+    let site = app
+        .sites
+        .iter()
+        .find(|s| s.asset_hosts.iter().any(|h| h == host))
+        .cloned();
+    media_route(app, site, url, Target::Asset, req).await
+}
+
+/// `GET/HEAD /_/img/<sig>/<b64url>`.
+pub async fn image(State(app): State<Arc<App>>, req: Request) -> Response {
+    let rest = path_and_query(&req)
+        .strip_prefix(IMAGE_PREFIX)
+        .unwrap_or("")
+        .to_owned();
+    let url = match app.mapper.image_target(&rest) {
+        Ok(u) => u,
+        Err(e) => return MirrorError::from(e).page(None),
+    };
+    let site = app.sites.iter().find(|s| s.proxy_all_images).cloned();
+    media_route(app, site, url, Target::Image, req).await
+}
+
+async fn media_route(
+    app: Arc<App>,
+    site: Option<Arc<Site>>,
+    url: Url,
+    target: Target,
+    req: Request,
+) -> Response {
+    let Some(site) = site else {
+        return MirrorError::Route(RouteError::NoSite).page(None);
+    };
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let e = MirrorError::MethodNotAllowed {
+            method: req.method().clone(),
+            allow: vec![Method::GET, Method::HEAD],
+        };
+        return e.page(None);
+    }
+    serve(app, site, url, target, req)
+        .await
+        .unwrap_or_else(|e| e.page(None))
+}
+
+/// Everything one mirrored request needs, owned (fills outlive the request).
+#[derive(Clone)]
+struct Exchange {
+    app: Arc<App>,
+    site: Arc<Site>,
+    url: Url,
+    target: Target,
+    /// The reader's request headers.
+    headers: HeaderMap,
+    referer: Option<HeaderValue>,
+    /// The path the reader asked for (for `Surrogate-Key`).
+    mirror_path: String,
+}
+
+/// Answers `req` for `url` of `site`: from the cache when it can, else
+/// through one shared fill, else straight from upstream.
+pub async fn serve(
+    app: Arc<App>,
+    site: Arc<Site>,
+    url: Url,
+    target: Target,
+    req: Request,
+) -> Result<Response, MirrorError> {
+    let (parts, body) = req.into_parts();
+    let ex = Exchange {
+        referer: original_referer(&app, &parts),
+        app: app.clone(),
+        site,
+        url,
+        target,
+        headers: parts.headers.clone(),
+        mirror_path: parts.uri.path().to_owned(),
+    };
+    let Some(cache) = app
+        .cache
+        .as_ref()
+        .filter(|_| matches!(parts.method, Method::GET | Method::HEAD))
+    else {
+        return bypass(&ex, &parts, body).await;
+    };
+    let primary = CacheKey::primary(&ex.site.name, target.label(), ex.url.as_str());
+    if cache.is_pass(&primary).await {
+        return bypass(&ex, &parts, body).await;
+    }
+    let key = cache.key(primary, &parts.headers).await;
+    let now = Instant::now();
+    let stale = match cache.get(&key).await {
+        Some(entry) => match entry.freshness(now) {
+            Freshness::Fresh => return Ok(answer(&app, &entry, &parts, CacheResult::Hit)),
+            Freshness::Stale {
+                serve_while_revalidating: true,
+                ..
+            } => {
+                refresh_in_background(&ex, &key, entry.clone());
+                return Ok(answer(&app, &entry, &parts, CacheResult::Stale));
+            }
+            Freshness::Stale { .. } => Some(entry),
+        },
+        None => None,
+    };
+    if parts.headers.contains_key(header::RANGE) && stale.is_none() {
+        // A range of something not stored: fetch just that range.
+        return bypass(&ex, &parts, body).await;
+    }
+    let (fill, started) = cache.join_or_start(&key);
+    let mut leader = None;
+    if started {
+        let (tx, rx) = oneshot::channel();
+        leader = Some(rx);
+        let task_ex = ex.clone();
+        let task_key = key.clone();
+        let task_fill = fill.clone();
+        let task_stale = stale.clone();
+        tokio::spawn(
+            async move { run_fill(task_ex, task_key, task_fill, task_stale, Some(tx)).await },
+        );
+    }
+    match fill.head().await {
+        FillHead::Stream(head)
+            if cache::vary_values(&head.vary, &parts.headers) != head.vary_values =>
+        {
+            // The response varies on a header this request sends differently.
+            bypass(&ex, &parts, Body::empty()).await
+        }
+        FillHead::Stream(head) => {
+            app.metrics.cache_result(CacheResult::Miss);
+            Ok(stream_answer(&head, &fill, &parts))
+        }
+        FillHead::Entry(entry, result) => Ok(answer(&app, &entry, &parts, result)),
+        FillHead::Pass => match leader {
+            Some(rx) => match rx.await {
+                Ok(prepared) => {
+                    app.metrics.cache_result(CacheResult::Bypass);
+                    Ok(prepared
+                        .into_response(CacheResult::Bypass.header(), parts.method == Method::HEAD))
+                }
+                Err(_) => bypass(&ex, &parts, Body::empty()).await,
+            },
+            None => bypass(&ex, &parts, Body::empty()).await,
+        },
+        FillHead::Failed(error) => Ok(error.page(Some(&ex.site))),
+    }
+}
+
+/// Straight to upstream and back, nothing stored.
+async fn bypass(ex: &Exchange, parts: &Parts, body: Body) -> Result<Response, MirrorError> {
+    let fetched = fetch::fetch(
+        &ex.app,
+        FetchRequest {
+            site: &ex.site,
+            url: &ex.url,
+            target: ex.target,
+            method: parts.method.clone(),
+            headers: &parts.headers,
+            body,
+            referer: ex.referer.clone(),
+            mode: Mode::Bypass,
+            conditional: None,
+        },
+    )
+    .await?;
+    ex.app.metrics.cache_result(CacheResult::Bypass);
+    match fetched {
+        Fetched::Full(p) => Ok(p.into_response(CacheResult::Bypass.header(), false)),
+        // Only a conditional fill asks conditionally; a bypass never gets here.
+        Fetched::NotModified { .. } => Err(MirrorError::Upstream(
+            crate::upstream::UpstreamError::Protocol {
+                host: ex.url.host_str().unwrap_or_default().to_owned(),
+                reason: "unexpected 304".into(),
+            },
+        )),
+    }
+}
+
+fn answer(app: &App, entry: &Entry, parts: &Parts, result: CacheResult) -> Response {
+    app.metrics.cache_result(result);
+    respond::respond(entry, parts, result, Instant::now())
+}
+
+/// A reader's answer from a fill still streaming.
+fn stream_answer(head: &StreamHead, fill: &Arc<Fill>, parts: &Parts) -> Response {
+    let mut headers = head.headers.clone();
+    headers.insert(
+        "x-cache",
+        HeaderValue::from_static(CacheResult::Miss.header()),
+    );
+    let body = if head.no_body || parts.method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from_stream(fill.reader())
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = head.status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Starts one background refresh of a stale entry (none if one is running).
+fn refresh_in_background(ex: &Exchange, key: &CacheKey, entry: Arc<Entry>) {
+    let Some(cache) = ex.app.cache.as_ref() else {
+        return;
+    };
+    if cache.fill_running(key) {
+        return;
+    }
+    let (fill, started) = cache.join_or_start(key);
+    if started {
+        let ex = ex.clone();
+        let key = key.clone();
+        tokio::spawn(async move { run_fill(ex, key, fill, Some(entry), None).await });
+    }
+}
+
+/// The fill task: fetch (conditionally when a stale entry has validators),
+/// publish the head, stream the body to every reader, store it if it may
+/// be stored. Runs to the end whatever the readers do.
+async fn run_fill(
+    ex: Exchange,
+    key: CacheKey,
+    fill: Arc<Fill>,
+    stale: Option<Arc<Entry>>,
+    leader: Option<oneshot::Sender<Prepared>>,
+) {
+    let Some(cache) = ex.app.cache.as_ref() else {
+        fill.set_head(FillHead::Pass);
+        return;
+    };
+    // However this task ends, waiting readers are released and the key
+    // is free for the next fill.
+    let _guard = FillGuard {
+        cache,
+        key: &key,
+        fill: &fill,
+    };
+    let conditional = stale
+        .as_ref()
+        .map(|e| e.validators.clone())
+        .filter(Validators::any);
+    let fetched = fetch::fetch(
+        &ex.app,
+        FetchRequest {
+            site: &ex.site,
+            url: &ex.url,
+            target: ex.target,
+            method: Method::GET,
+            headers: &ex.headers,
+            body: Body::empty(),
+            referer: ex.referer.clone(),
+            mode: Mode::Fill,
+            conditional: conditional.as_ref(),
+        },
+    )
+    .await;
+    let stale_on_error = stale.clone().filter(|e| {
+        matches!(
+            e.freshness(Instant::now()),
+            Freshness::Stale {
+                serve_on_error: true,
+                ..
+            }
+        )
+    });
+    match fetched {
+        Err(error) => match stale_on_error {
+            Some(entry) => fill.set_head(FillHead::Entry(entry, CacheResult::Stale)),
+            None => fill.set_head(FillHead::Failed(Arc::new(error))),
+        },
+        Ok(Fetched::NotModified {
+            upstream_headers,
+            request_time,
+            response_time,
+        }) => match stale {
+            Some(old) => {
+                let entry = Arc::new(revalidated(
+                    &ex,
+                    &old,
+                    &upstream_headers,
+                    request_time,
+                    response_time,
+                ));
+                cache
+                    .store(key.primary.clone(), &ex.headers, entry.clone())
+                    .await;
+                fill.set_head(FillHead::Entry(entry, CacheResult::Revalidated));
+            }
+            None => fill.set_head(FillHead::Pass),
+        },
+        Ok(Fetched::Full(prepared))
+            if prepared.status.is_server_error() && stale_on_error.is_some() =>
+        {
+            // stale-if-error covers 5xx answers too (RFC 5861 §4).
+            if let Some(entry) = stale_on_error {
+                fill.set_head(FillHead::Entry(entry, CacheResult::Stale));
+            }
+        }
+        Ok(Fetched::Full(prepared)) => {
+            let policy = StorePolicy::for_response(&ex, &prepared);
+            match policy {
+                None => {
+                    cache.mark_pass(key.primary.clone()).await;
+                    fill.set_head(FillHead::Pass);
+                    if let Some(tx) = leader {
+                        let _ = tx.send(prepared);
+                    }
+                }
+                Some(policy) => stream_and_store(&ex, cache, &key, &fill, prepared, policy).await,
+            }
+        }
+    }
+}
+
+struct FillGuard<'a> {
+    cache: &'a cache::Cache,
+    key: &'a CacheKey,
+    fill: &'a Arc<Fill>,
+}
+
+impl Drop for FillGuard<'_> {
+    fn drop(&mut self) {
+        self.fill.abandon();
+        self.cache.fill_done(self.key);
+    }
+}
+
+/// Freshness facts of a storable response.
+struct StorePolicy {
+    lifetime: std::time::Duration,
+    initial_age: std::time::Duration,
+    cc: CacheControl,
+}
+
+impl StorePolicy {
+    /// `None` when the response may not be stored (and so not shared).
+    fn for_response(ex: &Exchange, p: &Prepared) -> Option<StorePolicy> {
+        let cache = ex.app.cache.as_ref()?;
+        let cc = CacheControl::parse(&p.upstream_headers);
+        let request_cc = if ex.site.rewrite {
+            // A public mirror ignores readers' Cache-Control: any reader
+            // could otherwise make every request go upstream.
+            CacheControl::default()
+        } else {
+            CacheControl::parse(&ex.headers)
+        };
+        if !policy::storable(
+            &Method::GET,
+            p.status,
+            &p.upstream_headers,
+            &cc,
+            &request_cc,
+        ) {
+            return None;
+        }
+        if !ex.site.rewrite
+            && ex.headers.contains_key(header::AUTHORIZATION)
+            && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate)
+        {
+            return None;
+        }
+        let too_big = p
+            .upstream_headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > cache.settings.max_object_bytes);
+        if too_big {
+            return None;
+        }
+        let defaults = if ex.site.rewrite {
+            Defaults::Mirror {
+                default_ttl: cache.settings.default_ttl,
+                force: cache.settings.override_ttl,
+            }
+        } else {
+            Defaults::Plain
+        };
+        let lifetime = policy::freshness_lifetime(p.status, &p.upstream_headers, &cc, defaults);
+        let initial_age = policy::initial_age(&p.upstream_headers, p.request_time, p.response_time);
+        let validators = Validators::from_headers(&p.upstream_headers);
+        // Nothing to gain from storing what is stale at once and cannot be revalidated.
+        if lifetime <= initial_age && !validators.any() && !ex.site.rewrite {
+            return None;
+        }
+        Some(StorePolicy {
+            lifetime,
+            initial_age,
+            cc,
+        })
+    }
+}
+
+/// Streams the body to every reader of `fill` and, if it arrives whole and
+/// within `max_object_bytes`, stores it.
+async fn stream_and_store(
+    ex: &Exchange,
+    cache: &cache::Cache,
+    key: &CacheKey,
+    fill: &Arc<Fill>,
+    prepared: Prepared,
+    policy: StorePolicy,
+) {
+    let mut headers = prepared.headers;
+    if ex.site.rewrite {
+        headers.remove(header::ETAG);
+        set_cdn_headers(ex, &mut headers, &policy);
+    }
+    let vary = cache::vary_names(&prepared.upstream_headers, !ex.site.rewrite);
+    fill.set_head(FillHead::Stream(Arc::new(StreamHead {
+        status: prepared.status,
+        headers: headers.clone(),
+        no_body: prepared.no_body,
+        vary_values: cache::vary_values(&vary, &ex.headers),
+        vary,
+    })));
+    let max = usize::try_from(cache.settings.max_object_bytes).unwrap_or(usize::MAX);
+    let mut body = prepared.body;
+    let mut kept = BytesMut::new();
+    let mut storable = true;
+    while let Some(item) = body.next().await {
+        match item {
+            Ok(chunk) => {
+                if storable && kept.len() + chunk.len() > max {
+                    storable = false;
+                    kept = BytesMut::new();
+                }
+                if storable {
+                    kept.extend_from_slice(&chunk);
+                }
+                fill.push(chunk);
+            }
+            Err(e) => {
+                // Cut short or failed: the readers see the error; nothing is stored.
+                fill.finish(Err(e));
+                return;
+            }
+        }
+    }
+    if !storable {
+        fill.finish(Ok(()));
+        return;
+    }
+    let plain = !ex.site.rewrite;
+    let identity = kept.freeze();
+    let entry = Arc::new(Entry {
+        status: prepared.status,
+        etags: [
+            etag_value(&identity, Coding::Identity),
+            etag_value(&identity, Coding::Gzip),
+            etag_value(&identity, Coding::Br),
+        ],
+        headers: entry_headers(headers, plain),
+        variants: Variants {
+            identity,
+            gzip: None,
+            br: None,
+        },
+        plain,
+        surrogate_keys: surrogate_keys(ex),
+        stored_at: Instant::now(),
+        initial_age: policy.initial_age,
+        lifetime: policy.lifetime,
+        stale_while_revalidate: window(
+            policy.cc.stale_while_revalidate,
+            cache.settings.stale_while_revalidate,
+            ex.site.rewrite,
+        ),
+        stale_if_error: window(
+            policy.cc.stale_if_error,
+            cache.settings.stale_if_error,
+            ex.site.rewrite,
+        ),
+        must_revalidate: policy.cc.must_revalidate
+            || policy.cc.proxy_revalidate
+            || policy.cc.s_maxage.is_some(),
+        validators: Validators::from_headers(&prepared.upstream_headers),
+        vary: cache::vary_names(&prepared.upstream_headers, plain),
+        upstream: freshness_headers(&prepared.upstream_headers),
+    });
+    // Stored before the readers see the end, so that a request arriving
+    // after any of them finished is a hit.
+    let stored_key = cache
+        .store(key.primary.clone(), &ex.headers, entry.clone())
+        .await;
+    fill.finish(Ok(()));
+    cache.fill_done(key);
+    if plain || prepared.encoded_as_is || !variants::compressible(&prepared.media_type) {
+        return;
+    }
+    // Compressed variants are made off the async runtime and swapped in;
+    // until then, hits get the identity body.
+    let identity = entry.variants.identity.clone();
+    let media = prepared.media_type.clone();
+    let Ok(built) = tokio::task::spawn_blocking(move || Variants::build(identity, &media)).await
+    else {
+        return;
+    };
+    if built.has_alternatives() {
+        let upgraded = Arc::new(Entry {
+            variants: built,
+            headers: entry.headers.clone(),
+            etags: entry.etags.clone(),
+            surrogate_keys: entry.surrogate_keys.clone(),
+            vary: entry.vary.clone(),
+            upstream: entry.upstream.clone(),
+            validators: entry.validators.clone(),
+            ..*entry
+        });
+        cache.upgrade(stored_key, &entry, upgraded).await;
+    }
+}
+
+/// A stale window: the response's own directive, else (for the mirror) the
+/// configured one. A plain proxy serves stale only where the response allows.
+fn window(
+    directive: Option<u64>,
+    configured: std::time::Duration,
+    mirror: bool,
+) -> std::time::Duration {
+    match directive {
+        Some(s) => std::time::Duration::from_secs(s),
+        None if mirror => configured,
+        None => std::time::Duration::ZERO,
+    }
+}
+
+fn etag_value(identity: &Bytes, coding: Coding) -> HeaderValue {
+    HeaderValue::from_str(&variants::etag(identity, coding))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+/// Stored headers: without those computed per answer.
+fn entry_headers(mut headers: HeaderMap, plain: bool) -> HeaderMap {
+    for h in [header::CONTENT_LENGTH, header::AGE] {
+        headers.remove(h);
+    }
+    headers.remove("x-cache");
+    if !plain {
+        headers.remove(header::CONTENT_ENCODING);
+        headers.remove(header::ETAG);
+    }
+    headers
+}
+
+/// The upstream headers that decide freshness, kept for revalidation.
+fn freshness_headers(upstream: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for name in [
+        header::CACHE_CONTROL,
+        header::EXPIRES,
+        header::DATE,
+        header::LAST_MODIFIED,
+        header::ETAG,
+        header::AGE,
+    ] {
+        for v in upstream.get_all(&name) {
+            out.append(name.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// A stored entry confirmed by a 304: new freshness from the merged
+/// headers, the same body (RFC 9111 §4.3.4).
+fn revalidated(
+    ex: &Exchange,
+    old: &Entry,
+    fresh: &HeaderMap,
+    request_time: std::time::SystemTime,
+    response_time: std::time::SystemTime,
+) -> Entry {
+    let mut upstream = old.upstream.clone();
+    for name in [
+        header::CACHE_CONTROL,
+        header::EXPIRES,
+        header::DATE,
+        header::LAST_MODIFIED,
+        header::ETAG,
+        header::AGE,
+    ] {
+        if fresh.contains_key(&name) {
+            upstream.remove(&name);
+            for v in fresh.get_all(&name) {
+                upstream.append(name.clone(), v.clone());
+            }
+        }
+    }
+    if !fresh.contains_key(header::AGE) {
+        upstream.remove(header::AGE);
+    }
+    let cc = CacheControl::parse(&upstream);
+    let defaults = match ex.app.cache.as_ref() {
+        Some(c) if ex.site.rewrite => Defaults::Mirror {
+            default_ttl: c.settings.default_ttl,
+            force: c.settings.override_ttl,
+        },
+        _ => Defaults::Plain,
+    };
+    let mut headers = old.headers.clone();
+    if old.plain {
+        for (name, value) in fresh {
+            if !matches!(
+                name.as_str(),
+                "content-length" | "content-encoding" | "transfer-encoding" | "connection" | "age"
+            ) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    Entry {
+        status: old.status,
+        headers,
+        variants: old.variants.clone(),
+        etags: old.etags.clone(),
+        plain: old.plain,
+        surrogate_keys: old.surrogate_keys.clone(),
+        stored_at: Instant::now(),
+        initial_age: policy::initial_age(&upstream, request_time, response_time),
+        lifetime: policy::freshness_lifetime(old.status, &upstream, &cc, defaults),
+        stale_while_revalidate: old.stale_while_revalidate,
+        stale_if_error: old.stale_if_error,
+        must_revalidate: old.must_revalidate,
+        validators: Validators::from_headers(&upstream),
+        vary: old.vary.clone(),
+        upstream,
+    }
+}
+
+/// The CDN's view of a cacheable mirror answer: `Cache-Control` from
+/// `[cdn]` and `[cache]`, and the surrogate keys for tag purges.
+fn set_cdn_headers(ex: &Exchange, headers: &mut HeaderMap, policy: &StorePolicy) {
+    let value = if policy.lifetime.is_zero() {
+        "public, no-cache".to_owned()
+    } else {
+        let cdn = &ex.app.config.cdn;
+        let cache = &ex.app.config.cache;
+        format!(
+            "public, max-age={}, s-maxage={}, stale-while-revalidate={}, stale-if-error={}",
+            cdn.max_age.get().as_secs(),
+            cdn.s_maxage.get().as_secs(),
+            cache.stale_while_revalidate.get().as_secs(),
+            cache.stale_if_error.get().as_secs()
+        )
+    };
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    headers.remove(header::EXPIRES);
+    headers.remove(header::PRAGMA);
+    if let Ok(v) = HeaderValue::from_str(&surrogate_keys(ex).join(" ")) {
+        headers.insert("surrogate-key", v);
+    }
+}
+
+/// `site`, `site:<article id>` (the last path segment's stem when it looks
+/// like an id) and `site:<mirror path>`.
+fn surrogate_keys(ex: &Exchange) -> Vec<String> {
+    let site = &ex.site.name;
+    let mut keys = vec![site.clone()];
+    let last = ex.mirror_path.rsplit('/').next().unwrap_or("");
+    let stem = last.split('.').next().unwrap_or("");
+    if !stem.is_empty() && (last.contains('.') || stem.bytes().any(|b| b.is_ascii_digit())) {
+        keys.push(format!("{site}:{stem}"));
+    }
+    keys.push(format!("{site}:{}", ex.mirror_path));
+    keys.retain(|k| k.len() <= 1024 && !k.contains(char::is_whitespace));
+    keys
+}
+
+/// The reader's `Referer`, if it is a mirror page, as that page's original
+/// URL: image hosts that check the referrer see their own site, and nothing
+/// of the mirror.
+fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> {
+    let referer = Url::parse(parts.headers.get(header::REFERER)?.to_str().ok()?).ok()?;
+    let host = host_of(&parts.uri, &parts.headers)?;
+    if referer.host_str()? != host {
+        return None;
+    }
+    let path = &referer[url::Position::BeforePath..url::Position::AfterQuery];
+    let (_, original) = app.mapper.original_of(Some(&host), path)?;
+    HeaderValue::from_str(original.as_str()).ok()
+}
+
+/// The request's host name, lower-case, without port: from the URI
+/// (HTTP/2, absolute form) or the `Host` header.
+pub fn request_host(req: &Request) -> Option<String> {
+    host_of(req.uri(), req.headers())
+}
+
+fn host_of(uri: &http::Uri, headers: &HeaderMap) -> Option<String> {
+    let raw = match uri.host() {
+        Some(h) => h.to_owned(),
+        None => {
+            let value = headers.get(header::HOST)?.to_str().ok()?;
+            let authority: http::uri::Authority = value.parse().ok()?;
+            authority.host().to_owned()
+        }
+    };
+    Some(raw.trim_end_matches('.').to_ascii_lowercase())
+}
+
+fn path_and_query(req: &Request) -> &str {
+    req.uri().path_and_query().map_or("/", |pq| pq.as_str())
+}
