@@ -496,6 +496,10 @@ async fn stream_and_store(
     if ex.site.rewrite {
         headers.remove(header::ETAG);
         set_cdn_headers(ex, &mut headers, &policy);
+        if !prepared.encoded_as_is && variants::compressible(&prepared.media_type) {
+            // Hits of this entry will vary by encoding: say so from the first answer.
+            respond::add_vary_accept_encoding(&mut headers);
+        }
     }
     let vary = cache::vary_names(&prepared.upstream_headers, !ex.site.rewrite);
     fill.set_head(FillHead::Stream(Arc::new(StreamHead {
