@@ -37,7 +37,7 @@ use serde::Serialize;
 use url::Url;
 
 pub use selector::SelectorError;
-pub use text::word_count;
+pub use text::{is_cjk, word_count};
 
 /// CSS selectors from the site's `[site.article]` config; every field is optional.
 ///

@@ -2,7 +2,7 @@
 
 /// Han, Hiragana, Katakana or Hangul: scripts written without spaces, where one
 /// character carries about as much as a short word elsewhere.
-pub(crate) fn is_cjk(c: char) -> bool {
+pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x309F        // Hiragana
         | 0x30A0..=0x30FF      // Katakana
