@@ -37,6 +37,10 @@ pub(crate) struct Body {
     pub paragraph_mass: f32,
     /// The page declares itself an article (og:type, JSON-LD).
     pub declared_article: bool,
+    /// Links that fill their whole line (`<h2><a>headline</a></h2>`): teasers.
+    pub standalone_links: u32,
+    /// Characters in those links.
+    pub standalone_chars: u32,
 }
 
 impl Body {
@@ -298,14 +302,15 @@ pub(crate) fn find_body(
 }
 
 /// Whether the extracted body reads like an article rather than an index page.
+///
+/// A section page that survives cleaning is a run of teasers: a headline that is
+/// all link, then maybe a summary. So: several stand-alone links holding a third
+/// of the text mean an index; so does a body that is mostly link text, or no text.
 pub(crate) fn looks_like_article(text: &str, body: &Body) -> bool {
     if text.trim().is_empty() || body.link_density > 0.5 {
         return false;
     }
-    if body.declared_article {
-        return body.size.weighted() >= 100.0;
-    }
-    body.paragraph_mass >= 20.0 || body.size.weighted() >= 1500.0
+    !(body.standalone_links >= 5 && body.standalone_chars.saturating_mul(3) >= body.size.chars)
 }
 
 /// Drops matches nested inside other matches.
@@ -701,6 +706,8 @@ impl<'a> Analysis<'a> {
         let mut size = TextSize::default();
         let mut link_chars = 0u32;
         let mut paragraph_mass = 0.0f32;
+        let mut standalone_links = 0u32;
+        let mut standalone_chars = 0u32;
         let mut title_heading_seen = false;
         for &root in &roots {
             let whole = self.stats(root);
@@ -731,6 +738,9 @@ impl<'a> Analysis<'a> {
                     if len >= 140.0 {
                         paragraph_mass += (len - 140.0).sqrt();
                     }
+                } else if dom.is(id, &local_name!("a")) && self.is_standalone_link(id) {
+                    standalone_links += 1;
+                    standalone_chars = standalone_chars.saturating_add(self.stats(id).text.chars);
                 }
             }
         }
@@ -746,7 +756,23 @@ impl<'a> Analysis<'a> {
             },
             paragraph_mass,
             declared_article: page.declares_article(),
+            standalone_links,
+            standalone_chars,
         })
+    }
+
+    /// A headline-sized link that is all the text of its block (a teaser's title).
+    fn is_standalone_link(&self, link: NodeId) -> bool {
+        let dom = self.dom;
+        let own = self.stats(link).text;
+        if own.weighted() < 20.0 {
+            return false;
+        }
+        let block = dom
+            .ancestors(link)
+            .find(|a| dom.tag(*a).is_none_or(is_block))
+            .unwrap_or(NIL);
+        self.stats(block).text.chars <= own.chars + 3
     }
 
     /// Inside the article: the title repeated as a heading, negatively named headings,
