@@ -66,6 +66,9 @@ struct Outcome {
     /// The page's score on its corpus' metric (F1, or 1/0 for a title).
     score: f64,
     shingles: metrics::Shingles,
+    /// Page precision and recall (body corpora only).
+    precision: f64,
+    recall: f64,
 }
 
 fn run_case(case: &Case) -> (Outcome, Option<newsmirror::extract::Article>) {
@@ -85,12 +88,18 @@ fn run_case(case: &Case) -> (Outcome, Option<newsmirror::extract::Article>) {
         Err(e) => ("", "", Some(e.to_string())),
     };
     let mut shingles = metrics::Shingles::default();
+    let mut precision_recall = (0.0, 0.0);
     let score = match &case.truth {
         Truth::Body(truth) => {
             shingles = metrics::shingle_match(truth, text);
+            precision_recall = (shingles.precision(), shingles.recall());
             shingles.precision().min(shingles.recall())
         }
-        Truth::ChineseBody(truth) => metrics::char_f1(truth, text),
+        Truth::ChineseBody(truth) => {
+            let (p, r, f1) = metrics::char_prf(truth, text);
+            precision_recall = (p, r);
+            f1
+        }
         Truth::Title(expected) => f64::from(u8::from(
             error.is_none() && metrics::same_title(expected, title),
         )),
@@ -101,6 +110,8 @@ fn run_case(case: &Case) -> (Outcome, Option<newsmirror::extract::Article>) {
         error,
         score,
         shingles,
+        precision: precision_recall.0,
+        recall: precision_recall.1,
     };
     (outcome, result.ok())
 }
@@ -276,7 +287,15 @@ fn print_report(summaries: &[Summary], opts: &Options) {
             let worst: Vec<String> = sorted
                 .iter()
                 .take(opts.worst)
-                .map(|o| format!("{} {:.3}", short(&o.id), o.score))
+                .map(|o| {
+                    format!(
+                        "{} {:.3} (P {:.2} R {:.2})",
+                        short(&o.id),
+                        o.score,
+                        o.precision,
+                        o.recall
+                    )
+                })
                 .collect();
             println!("{} worst: {}", s.name, worst.join(", "));
         }

@@ -49,6 +49,38 @@ static SHARE: LazyLock<Option<Regex>> =
 static BYLINE: LazyLock<Option<Regex>> =
     LazyLock::new(|| regex(r"(?i)byline|author|dateline|writtenby|p-author"));
 
+/// Short lines that credit or date the article: "来源：新华网", "责任编辑：李琳",
+/// "2005-04-05 06:40更新", "本报记者 王燕平", paging links.
+static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    regex(
+        r"(?x)^[\s【\[(（-]*(?:
+            (?:来源|来自|出处|稿源|编辑|责编|责任编辑|编审|审核|校对|作者|撰文|记者|本报记者|特约记者|通讯员|
+               摄影|图片|图|文|原标题|发布时间|发表时间|更新时间|发布日期|时间|日期|点击|浏览|访问统计)
+            \s*[:：|｜/]
+          | (?:本报|本刊|本台|新华社|中新社|中新网)?(?:实习生|记者|通讯员)\s*\S
+          | \d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}
+          | .*(?:上一页|下一页|返回搜狐|查看更多|责任编辑)
+        )",
+    )
+});
+
+/// Copyright and reprint notices ("版权所有", "未经授权禁止转载", "免责声明").
+static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    regex(
+        r"版权|著作权|侵权|转载|免责|声明：|声明:|仅代表作者|All rights reserved|Copyright ©|©\s*\d{4}",
+    )
+});
+
+/// A short credit, date or paging line (see [`META_LINE`]).
+pub(crate) fn is_meta_line(text: &str) -> bool {
+    text.chars().count() <= 80 && matches(&META_LINE, text)
+}
+
+/// A copyright or reprint notice of paragraph size.
+pub(crate) fn is_notice(text: &str) -> bool {
+    text.chars().count() <= 300 && matches(&NOTICE, text)
+}
+
 fn matches(re: &LazyLock<Option<Regex>>, s: &str) -> bool {
     re.as_ref().is_some_and(|re| re.is_match(s))
 }

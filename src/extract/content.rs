@@ -16,7 +16,6 @@ use super::ExtractError;
 use super::clean;
 use super::dom::{Dom, NIL, NodeData, NodeId};
 use super::limits::Budget;
-use super::meta::PageMeta;
 use super::selector::CompiledSelectors;
 use super::text::TextSize;
 
@@ -33,10 +32,6 @@ pub(crate) struct Body {
     pub size: TextSize,
     /// Share of the output's text inside links.
     pub link_density: f32,
-    /// Readability's "readerable" measure: sum of sqrt(len - 140) over long paragraphs.
-    pub paragraph_mass: f32,
-    /// The page declares itself an article (og:type, JSON-LD).
-    pub declared_article: bool,
     /// Links that fill their whole line (`<h2><a>headline</a></h2>`): teasers.
     pub standalone_links: u32,
     /// Characters in those links.
@@ -263,7 +258,6 @@ struct Analysis<'a> {
 /// Finds the article body, by `[site.article] body` when it matches, else by scoring.
 pub(crate) fn find_body(
     dom: &Dom,
-    page: &PageMeta,
     title: &str,
     selectors: Option<&CompiledSelectors>,
     budget: &mut Budget,
@@ -286,7 +280,7 @@ pub(crate) fn find_body(
             Some(roots) => roots.clone(),
             None => analysis.choose_roots(budget)?,
         };
-        let body = analysis.finish(roots, title, page, budget)?;
+        let body = analysis.finish(roots, title, budget)?;
         let enough = body.size.weighted() >= ENOUGH_TEXT || chosen.is_some();
         if best
             .as_ref()
@@ -698,14 +692,13 @@ impl<'a> Analysis<'a> {
         self,
         roots: Vec<NodeId>,
         title: &str,
-        page: &PageMeta,
         budget: &mut Budget,
     ) -> Result<Body, ExtractError> {
         let dom = self.dom;
         let mut skip = self.junk.clone();
         let mut size = TextSize::default();
         let mut link_chars = 0u32;
-        let mut paragraph_mass = 0.0f32;
+        let mut leaves = Vec::new();
         let mut standalone_links = 0u32;
         let mut standalone_chars = 0u32;
         let mut title_heading_seen = false;
@@ -733,16 +726,21 @@ impl<'a> Analysis<'a> {
                     walk.skip_children_of(id);
                     continue;
                 }
-                if self.is_paragraph_like(id) || dom.is(id, &local_name!("pre")) {
-                    let len = self.stats(id).text.weighted();
-                    if len >= 140.0 {
-                        paragraph_mass += (len - 140.0).sqrt();
-                    }
+                if self.is_leaf_block(id) {
+                    leaves.push(id);
                 } else if dom.is(id, &local_name!("a")) && self.is_standalone_link(id) {
                     standalone_links += 1;
                     standalone_chars = standalone_chars.saturating_add(self.stats(id).text.chars);
                 }
             }
+        }
+        for id in self.edge_lines(&leaves, title) {
+            if let Some(slot) = skip.get_mut(id as usize) {
+                *slot = true;
+            }
+            let dropped = self.stats(id);
+            size.sub(dropped.text);
+            link_chars = link_chars.saturating_sub(dropped.link_chars);
         }
         Ok(Body {
             roots,
@@ -754,11 +752,45 @@ impl<'a> Analysis<'a> {
             } else {
                 link_chars as f32 / size.chars as f32
             },
-            paragraph_mass,
-            declared_article: page.declares_article(),
             standalone_links,
             standalone_chars,
         })
+    }
+
+    /// A block with text and no block inside: one line of the output.
+    fn is_leaf_block(&self, id: NodeId) -> bool {
+        let s = self.stats(id);
+        self.dom.tag(id).is_some_and(is_block) && !s.has_block_child && s.text.chars > 0
+    }
+
+    /// Lines at the very start or end of the body that are about the article rather
+    /// than of it: the title again, source/author/editor lines, dates, paging links,
+    /// copyright notices. Only the edges are looked at, so a line in the middle of
+    /// the text is never taken for one of these.
+    fn edge_lines(&self, leaves: &[NodeId], title: &str) -> Vec<NodeId> {
+        const EDGE: usize = 4;
+        let dom = self.dom;
+        let mut dropped = Vec::new();
+        for &id in leaves.iter().take(EDGE) {
+            let text = dom.text_content(id);
+            if repeats_title(&text, title) || clean::is_meta_line(&text) {
+                dropped.push(id);
+            } else {
+                break;
+            }
+        }
+        for &id in leaves.iter().rev().take(EDGE * 2) {
+            if dropped.contains(&id) {
+                break;
+            }
+            let text = dom.text_content(id);
+            if clean::is_meta_line(&text) || clean::is_notice(&text) {
+                dropped.push(id);
+            } else {
+                break;
+            }
+        }
+        dropped
     }
 
     /// A headline-sized link that is all the text of its block (a teaser's title).
@@ -874,6 +906,16 @@ impl<'a> Analysis<'a> {
             || (s.embeds == 1 && length < 75.0)
             || s.embeds > 1
     }
+}
+
+/// The article's title, alone or nearly, as a line of the body.
+fn repeats_title(text: &str, title: &str) -> bool {
+    let (t, title) = (text.trim(), title.trim());
+    if t.is_empty() || title.is_empty() {
+        return false;
+    }
+    let (tl, ll) = (t.chars().count(), title.chars().count());
+    (title.contains(t) && tl * 2 >= ll) || (t.contains(title) && tl <= ll + 12)
 }
 
 fn add_own_counts(s: &mut Stats, tag: &LocalName) {

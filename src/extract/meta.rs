@@ -143,14 +143,6 @@ impl PageMeta {
             .map(|(_, v)| v.as_str())
     }
 
-    /// og:type or JSON-LD say this page is an article.
-    pub(crate) fn declares_article(&self) -> bool {
-        self.jsonld.found
-            || self
-                .meta(&["og:type"])
-                .is_some_and(|t| t.contains("article"))
-    }
-
     /// The article title from metadata alone, as Readability prefers it.
     fn meta_title(&self, doc_title: &str) -> Option<String> {
         let ld = &self.jsonld;
