@@ -826,6 +826,10 @@ impl<'a> Analysis<'a> {
                 && matches!(*tag, local_name!("h1") | local_name!("h2"))
                 && clean::class_weight(dom, id) < 0.0;
         }
+        if *tag == local_name!("time") && self.stats(dom.parent(id)).has_block_child {
+            // A date standing alone between blocks is the dateline, not the text.
+            return true;
+        }
         let s = self.stats(id);
         if s.text.chars == 0
             && s.images == 0

@@ -155,6 +155,7 @@ impl Converter<'_> {
                     _ => 6,
                 });
             }
+            local_name!("figure") if self.holds_skipped_image(id) => return false,
             local_name!("pre") => {
                 self.flush();
                 let code = self.dom_text_raw(id);
@@ -241,6 +242,7 @@ impl Converter<'_> {
             local_name!("em") => self.cur.push('*'),
             local_name!("code") => self.cur.push('`'),
             local_name!("td") | local_name!("th") => self.cur.push(' '),
+            local_name!("img") => {}
             local_name!("tr") => {
                 self.cur.push('|');
                 let is_first_row = dom.node(id).prev == NIL
@@ -287,6 +289,16 @@ impl Converter<'_> {
             }
             self.cur.push(c);
         }
+    }
+
+    /// A figure around the lead image, already written (with its caption) at the top.
+    fn holds_skipped_image(&self, figure: NodeId) -> bool {
+        let Some(skip) = self.skip_image else {
+            return false;
+        };
+        self.dom
+            .descendants(figure)
+            .any(|d| self.dom.is(d, &local_name!("img")) && self.dom.attr(d, "src") == Some(skip))
     }
 
     fn dom_text_raw(&self, id: NodeId) -> String {

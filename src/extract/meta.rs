@@ -322,7 +322,8 @@ const HIERARCHICAL_SEPARATORS: &[char] = &['\\', '/', '>', '»'];
 /// what is left is too short to be a headline.
 pub(crate) fn title_from_document(dom: &Dom, doc_title: &str) -> String {
     let orig = doc_title.trim();
-    let words = |s: &str| s.split_whitespace().count();
+    // Words as a reader counts them: a Chinese headline is not "one word".
+    let words = text::word_count;
     let separators = separator_positions(orig);
     let mut hierarchical = false;
     let mut cur = orig.to_string();

@@ -4,6 +4,9 @@
 //! attributes a reader needs (`href`, `src`, `alt`, spans of table cells); every URL
 //! goes through the mirror's URL rule. Unknown elements (custom tags such as the
 //! `<ok>` some mirrors leave behind, `<span>`, `<font>`) are unwrapped.
+//!
+//! Captions stay in the HTML (inside their `<figure>`) but not in the text: the text
+//! is the article's running prose, and captions are given with each image.
 
 use html5ever::{LocalName, local_name};
 
@@ -106,6 +109,7 @@ pub(crate) fn render(
         text: TextBuilder::default(),
         images: Vec::new(),
         pre: 0,
+        caption: 0,
     };
     for &root in &body.roots {
         w.subtree(root, body, budget)?;
@@ -120,9 +124,8 @@ pub(crate) fn render(
 
 enum Step {
     Enter(NodeId),
-    /// Close what entering opened: the tag written (if any), whether it was a block,
-    /// whether it was `<pre>`.
-    Exit(Option<&'static str>, bool, bool),
+    /// Close what entering opened: the tag written (if any) and whether it was a block.
+    Exit(Option<&'static str>, bool),
 }
 
 struct Writer<'a> {
@@ -133,6 +136,8 @@ struct Writer<'a> {
     images: Vec<Image>,
     /// Open `<pre>` elements: whitespace is kept inside them.
     pre: u32,
+    /// Open `<figcaption>` elements: their text goes to the HTML only.
+    caption: u32,
 }
 
 impl Writer<'_> {
@@ -147,14 +152,16 @@ impl Writer<'_> {
         while let Some(step) = stack.pop() {
             budget.tick()?;
             match step {
-                Step::Exit(tag, block, pre) => {
+                Step::Exit(tag, block) => {
                     if let Some(tag) = tag {
                         self.html.push_str("</");
                         self.html.push_str(tag);
                         self.html.push('>');
                     }
-                    if pre {
-                        self.pre = self.pre.saturating_sub(1);
+                    match tag {
+                        Some("pre") => self.pre = self.pre.saturating_sub(1),
+                        Some("figcaption") => self.caption = self.caption.saturating_sub(1),
+                        _ => {}
                     }
                     if block {
                         self.text.break_paragraph();
@@ -192,7 +199,7 @@ impl Writer<'_> {
                 if block {
                     self.text.break_paragraph();
                 }
-                return Some(Step::Exit(None, block, false));
+                return Some(Step::Exit(None, block));
             }
             Shape::Element(name, block) => (name, block),
         };
@@ -219,12 +226,12 @@ impl Writer<'_> {
                     .attr(id, "href")
                     .and_then(|h| self.resolver.resolve(h))
                 else {
-                    return Some(Step::Exit(None, false, false));
+                    return Some(Step::Exit(None, false));
                 };
                 self.html.push_str("<a href=\"");
                 push_escaped(&mut self.html, &href, true);
                 self.html.push_str("\">");
-                Some(Step::Exit(Some("a"), false, false))
+                Some(Step::Exit(Some("a"), false))
             }
             _ => {
                 self.html.push('<');
@@ -234,11 +241,12 @@ impl Writer<'_> {
                 if name == "td" || name == "th" {
                     self.text.space();
                 }
-                let pre = name == "pre";
-                if pre {
-                    self.pre += 1;
+                match name {
+                    "pre" => self.pre += 1,
+                    "figcaption" => self.caption += 1,
+                    _ => {}
                 }
-                Some(Step::Exit(Some(name), block, pre))
+                Some(Step::Exit(Some(name), block))
             }
         }
     }
@@ -286,9 +294,12 @@ impl Writer<'_> {
     }
 
     fn write_text(&mut self, t: &str) {
+        let to_text = self.caption == 0;
         if self.pre > 0 {
             push_escaped(&mut self.html, t, false);
-            self.text.push_raw(t);
+            if to_text {
+                self.text.push_raw(t);
+            }
             return;
         }
         let mut last_space = self.html.ends_with(' ');
@@ -303,7 +314,9 @@ impl Writer<'_> {
                 last_space = false;
             }
         }
-        self.text.push_collapsed(t);
+        if to_text {
+            self.text.push_collapsed(t);
+        }
     }
 }
 
