@@ -215,8 +215,8 @@ fn print_report(summaries: &[Summary], opts: &Options) {
     );
     println!();
     println!(
-        "{:<12} {:>5} {:>6}  {:<28} {:>7} {:>7}  {}",
-        "corpus", "pages", "errors", "metric", "value", "bar", "met"
+        "{:<12} {:>5} {:>6}  {:<28} {:>7} {:>7}  met",
+        "corpus", "pages", "errors", "metric", "value", "bar"
     );
     for s in summaries {
         let errors = s.outcomes.iter().filter(|o| o.error.is_some()).count();
@@ -306,6 +306,9 @@ fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
+/// Reads one corpus directory into cases.
+type Loader = fn(&std::path::Path) -> Result<Vec<Case>, String>;
+
 fn main() -> ExitCode {
     let opts = match options() {
         Ok(o) => o,
@@ -314,10 +317,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let corpora: &[(
-        &'static str,
-        fn(&std::path::Path) -> Result<Vec<Case>, String>,
-    )] = &[
+    let corpora: &[(&'static str, Loader)] = &[
         ("aeb", corpus::aeb),
         ("zh", corpus::zh),
         ("readability", corpus::readability),

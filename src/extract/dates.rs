@@ -117,10 +117,10 @@ fn time_of(caps: &regex::Captures<'_>) -> Option<(u32, u32, u32)> {
 
 fn zone_of(caps: &regex::Captures<'_>) -> Option<i32> {
     let z = caps.name("z")?.as_str();
-    let named = match z.to_ascii_uppercase().as_str() {
+    match z.to_ascii_uppercase().as_str() {
         "Z" | "UTC" | "GMT" => Some(0),
-        "EST" => Some(-5 * 60),
-        "EDT" | "CDT" => Some(-4 * 60 - if z.starts_with('C') { 60 } else { 0 }),
+        "EST" | "CDT" => Some(-5 * 60),
+        "EDT" => Some(-4 * 60),
         "CST" => None, // China or US Central: too ambiguous to state
         "MST" => Some(-7 * 60),
         "MDT" => Some(-6 * 60),
@@ -130,9 +130,8 @@ fn zone_of(caps: &regex::Captures<'_>) -> Option<i32> {
         "CEST" => Some(120),
         "JST" | "KST" => Some(9 * 60),
         "HKT" => Some(8 * 60),
-        _ => return numeric_offset(z),
-    };
-    named
+        _ => numeric_offset(z),
+    }
 }
 
 fn numeric_offset(z: &str) -> Option<i32> {

@@ -260,7 +260,7 @@ fn names(v: Option<&Value>) -> Vec<String> {
 fn keywords(v: Option<&Value>) -> Vec<String> {
     let split = |s: &str| -> Vec<String> {
         s.split([',', '，', ';'])
-            .map(|k| collapse_whitespace(k))
+            .map(collapse_whitespace)
             .filter(|k| !k.is_empty())
             .collect()
     };
