@@ -54,12 +54,14 @@ static BYLINE: LazyLock<Option<Regex>> =
 static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     regex(
         r"(?x)^[\s【\[(（-]*(?:
-            (?:来源|来自|出处|稿源|编辑|责编|责任编辑|编审|审核|校对|作者|撰文|记者|本报记者|特约记者|通讯员|
+            (?:文章|新闻|信息|稿件)?(?:来源|来自|出处|稿源)\s*[:：|｜/]
+          | (?:编辑|责编|责任编辑|编审|审核|校对|作者|撰文|记者|本报记者|特约记者|通讯员|
                摄影|图片|图|文|原标题|发布时间|发表时间|更新时间|发布日期|时间|日期|点击|浏览|访问统计)
             \s*[:：|｜/]
           | (?:本报|本刊|本台|新华社|中新社|中新网)?(?:实习生|记者|通讯员)\s*\S
           | \d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}
-          | .*(?:上一页|下一页|返回搜狐|查看更多|责任编辑)
+          | .*(?:上一页|下一页|返回搜狐|查看更多|责任编辑|发表评论|已被阅读|Trackback|件评论|条评论)
+          | .*\d{3,4}-\d{7,8}
         )",
     )
 });
@@ -67,18 +69,23 @@ static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Copyright and reprint notices ("版权所有", "未经授权禁止转载", "免责声明").
 static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     regex(
-        r"版权|著作权|侵权|转载|免责|声明：|声明:|仅代表作者|All rights reserved|Copyright ©|©\s*\d{4}",
+        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止转载|不得转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}",
     )
 });
 
-/// A short credit, date or paging line (see [`META_LINE`]).
+/// A short credit, date or paging line (see [`META_LINE`]), or a line that is
+/// little more than a date ("Saturday, September 10th, 2005 10:56 am").
 pub(crate) fn is_meta_line(text: &str) -> bool {
-    text.chars().count() <= 80 && matches(&META_LINE, text)
+    let len = text.chars().count();
+    len <= 80 && matches(&META_LINE, text)
+        || (len <= 45
+            && super::text::word_count(text) <= 8
+            && super::dates::normalize(text).is_some())
 }
 
 /// A copyright or reprint notice of paragraph size.
 pub(crate) fn is_notice(text: &str) -> bool {
-    text.chars().count() <= 300 && matches(&NOTICE, text)
+    text.chars().count() <= 200 && matches(&NOTICE, text)
 }
 
 fn matches(re: &LazyLock<Option<Regex>>, s: &str) -> bool {

@@ -779,15 +779,28 @@ impl<'a> Analysis<'a> {
                 break;
             }
         }
-        for &id in leaves.iter().rev().take(EDGE * 2) {
-            if dropped.contains(&id) {
-                break;
-            }
-            let text = dom.text_content(id);
-            if clean::is_meta_line(&text) || clean::is_notice(&text) {
-                dropped.push(id);
-            } else {
-                break;
+        // The tail: from the first credit or notice line among the last few, drop it
+        // and everything after it, if all of that is credits, notices or scraps
+        // ("发表评论", "Share").
+        let tail_start = leaves.len().saturating_sub(EDGE * 2);
+        let tail = leaves.get(tail_start..).unwrap_or_default();
+        let kinds: Vec<(bool, bool)> = tail
+            .iter()
+            .map(|&id| {
+                let text = dom.text_content(id);
+                let credit = clean::is_meta_line(&text) || clean::is_notice(&text);
+                (credit, credit || text.chars().count() <= 6)
+            })
+            .collect();
+        let first_credit = (0..kinds.len()).find(|&i| {
+            kinds.get(i).is_some_and(|k| k.0)
+                && kinds.get(i..).is_some_and(|rest| rest.iter().all(|k| k.1))
+        });
+        if let Some(i) = first_credit {
+            for &id in tail.get(i..).unwrap_or_default() {
+                if !dropped.contains(&id) {
+                    dropped.push(id);
+                }
             }
         }
         dropped
