@@ -69,7 +69,7 @@ static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Copyright and reprint notices ("版权所有", "未经授权禁止转载", "免责声明").
 static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     regex(
-        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止转载|不得转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}",
+        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止转载|不得转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|subject to copyright|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|reproduced without|without (?:the )?(?:prior )?(?:express )?written permission|^citation:",
     )
 });
 
@@ -85,7 +85,7 @@ pub(crate) fn is_meta_line(text: &str) -> bool {
 
 /// A copyright or reprint notice of paragraph size.
 pub(crate) fn is_notice(text: &str) -> bool {
-    text.chars().count() <= 200 && matches(&NOTICE, text)
+    text.chars().count() <= 300 && matches(&NOTICE, text)
 }
 
 fn matches(re: &LazyLock<Option<Regex>>, s: &str) -> bool {

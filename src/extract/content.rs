@@ -920,6 +920,8 @@ impl<'a> Analysis<'a> {
                 && !in_figure)
             || (!is_list && weight < 25.0 && density > 0.2)
             || (weight >= 25.0 && density > 0.5)
+            // A list that is mostly links is navigation ("You may also like").
+            || (is_list && weight < 25.0 && density > 0.5)
             || (s.embeds == 1 && length < 75.0)
             || s.embeds > 1
     }
