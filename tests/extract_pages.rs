@@ -130,7 +130,7 @@ fn chinese_page_body_is_the_artbody_without_its_ad() {
 fn chinese_page_metadata_and_language() {
     let a = article(&chinese_seed_page(), CHINESE_URL);
     assert_eq!(a.published.as_deref(), Some("2023-10-06T12:00:00+08:00"));
-    assert_eq!(a.lang.as_deref(), Some("zh"));
+    assert_eq!(a.lang.as_deref(), Some("zh-Hans"));
     assert_eq!(a.dir, "ltr");
     assert_eq!(a.site_name.as_deref(), Some("大纪元"));
 }

@@ -262,7 +262,8 @@ pub(crate) struct Descendants<'a> {
 impl Descendants<'_> {
     /// Do not descend into the children of the node last returned.
     pub(crate) fn skip_children_of(&mut self, id: NodeId) {
-        if self.dom.parent(self.next) == id || self.next == self.dom.node(id).first {
+        // `next` already moved to the first child, if `id` has children.
+        if self.next != NIL && self.next == self.dom.node(id).first {
             self.next = self.dom.next_outside(id, self.root);
         }
     }

@@ -188,11 +188,17 @@ fn image_before_body(dom: &Dom, body: &Body, resolver: &Resolver) -> Option<Imag
         .elements_named(&local_name!("h1"))
         .find(|h| !body.skipped(*h) || body.roots.iter().any(|r| dom.is_ancestor(*r, *h)))?;
     let mut found = None;
+    let mut on_path = vec![false; dom.len()];
+    for a in dom.ancestors(first_root) {
+        if let Some(slot) = on_path.get_mut(a as usize) {
+            *slot = true;
+        }
+    }
     // Walk forward in document order from the heading to the body; an image counts
     // only if the body really comes after the heading.
     let mut id = dom.next_outside(h1, Dom::ROOT);
     while id != NIL && id != first_root {
-        if dom.is_ancestor(id, first_root) {
+        if on_path.get(id as usize).copied().unwrap_or(false) {
             id = dom.node(id).first;
             continue;
         }

@@ -652,7 +652,7 @@ fn detect_language(article_text: &str) -> Option<String> {
             } else if hangul * 2 >= cjk {
                 "ko"
             } else {
-                "zh"
+                chinese_script(&sample)
             }
             .to_string(),
         );
@@ -662,6 +662,25 @@ fn detect_language(article_text: &str) -> Option<String> {
         return None;
     }
     Some(iso639_1(info.lang()).to_string())
+}
+
+/// Common characters written differently in the two Chinese scripts, paired.
+const SIMPLIFIED: &str = "这们说时来国为会发对经过个与关还应进现实东车长门见问间听写书学习业后";
+const TRADITIONAL: &str = "這們說時來國為會發對經過個與關還應進現實東車長門見問間聽寫書學習業後";
+
+/// `zh-Hans` or `zh-Hant` by which script's distinctive characters dominate; plain
+/// `zh` when the sample has too few of either to tell. Script, not region: a
+/// traditional-character page may be from Taiwan, Hong Kong or anywhere.
+fn chinese_script(sample: &str) -> &'static str {
+    let simplified = sample.chars().filter(|c| SIMPLIFIED.contains(*c)).count();
+    let traditional = sample.chars().filter(|c| TRADITIONAL.contains(*c)).count();
+    if simplified >= 3 && simplified > traditional * 3 {
+        "zh-Hans"
+    } else if traditional >= 3 && traditional > simplified * 3 {
+        "zh-Hant"
+    } else {
+        "zh"
+    }
 }
 
 /// whatlang speaks ISO 639-3; BCP 47 wants the two-letter code where one exists.
@@ -810,9 +829,17 @@ mod tests {
     }
 
     #[test]
-    fn chinese_text_is_detected_as_zh() {
+    fn language_is_detected_from_text() {
         assert_eq!(
-            detect_language("白宫正为拜登与习近平的会晤制定计划。").as_deref(),
+            detect_language("白宫正为拜登与习近平的会晤制定计划，这是两国关系的进展。").as_deref(),
+            Some("zh-Hans")
+        );
+        assert_eq!(
+            detect_language("白宮正為拜登與習近平的會晤制定計劃，這是兩國關係的進展。").as_deref(),
+            Some("zh-Hant")
+        );
+        assert_eq!(
+            detect_language("白宫计划会晤美中首脑峰会").as_deref(),
             Some("zh")
         );
         assert_eq!(
