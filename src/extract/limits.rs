@@ -4,7 +4,13 @@
 //! stack of open tag names the way the HTML tree builder would (closely enough), so a
 //! page of 50,000 nested `<div>`s is refused in well under a millisecond and the
 //! parser never sees it. [`Budget`] carries the caller's deadline through every loop.
+//!
+//! The same pass notes where `<script>` and `<style>` bodies lie: on news pages they
+//! are about half the bytes, the extractor never reads them, and handing the parser
+//! the page without them ([`without`]) halves its work. JSON-LD scripts are kept.
 
+use std::borrow::Cow;
+use std::ops::Range;
 use std::time::Instant;
 
 use super::ExtractError;
@@ -70,24 +76,51 @@ const RAW_TEXT: &[&[u8]] = &[
     b"plaintext",
 ];
 
-/// Refuses pages over `max_bytes` or nested deeper than `max_depth`.
-pub(crate) fn prescan(html: &str, limits: &super::Limits) -> Result<(), ExtractError> {
+/// Refuses pages over `max_bytes` or nested deeper than `max_depth`; otherwise
+/// returns the byte ranges of script and style bodies the parser can do without.
+pub(crate) fn prescan(html: &str, limits: &super::Limits) -> Result<Vec<Range<usize>>, ExtractError> {
     if html.len() > limits.max_bytes {
         return Err(ExtractError::TooLarge {
             size: html.len(),
             limit: limits.max_bytes,
         });
     }
-    if max_nesting(html.as_bytes(), limits.max_depth) > limits.max_depth {
+    let scan = scan(html.as_bytes(), limits.max_depth);
+    if scan.depth > limits.max_depth {
         return Err(ExtractError::TooDeep {
             limit: limits.max_depth,
         });
     }
-    Ok(())
+    Ok(scan.unread)
 }
 
-/// Approximate element nesting depth of `html`, stopping as soon as it exceeds `cap`.
-fn max_nesting(html: &[u8], cap: usize) -> usize {
+/// `html` without the byte ranges in `unread` (which must lie between ASCII bytes).
+pub(crate) fn without<'a>(html: &'a str, unread: &[Range<usize>]) -> Cow<'a, str> {
+    if unread.is_empty() {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut from = 0;
+    for range in unread {
+        let (Some(kept), Some(_)) = (html.get(from..range.start), html.get(range.clone())) else {
+            return Cow::Borrowed(html);
+        };
+        out.push_str(kept);
+        from = range.end;
+    }
+    out.push_str(html.get(from..).unwrap_or_default());
+    Cow::Owned(out)
+}
+
+struct Scan {
+    /// Approximate element nesting depth, counted until it passes the cap.
+    depth: usize,
+    /// Script (other than JSON-LD) and style bodies.
+    unread: Vec<Range<usize>>,
+}
+
+fn scan(html: &[u8], cap: usize) -> Scan {
+    let mut unread = Vec::new();
     let mut open: Vec<&[u8]> = Vec::new();
     let mut foreign = 0usize; // open <svg>/<math>: there `/>` really self-closes
     let mut deepest = 0usize;
@@ -114,7 +147,11 @@ fn max_nesting(html: &[u8], cap: usize) -> usize {
         }
         let name = tag.name;
         if contains(RAW_TEXT, name) {
-            pos = skip_raw_text(html, pos, name);
+            let body_end = raw_text_end(html, pos, name);
+            if is_unread_body(name, html.get(at..pos).unwrap_or_default()) && body_end > pos {
+                unread.push(pos..body_end);
+            }
+            pos = body_end;
             continue;
         }
         if contains(VOID, name) || contains(IMPLICITLY_CLOSED, name) {
@@ -132,7 +169,17 @@ fn max_nesting(html: &[u8], cap: usize) -> usize {
             break;
         }
     }
-    deepest
+    Scan {
+        depth: deepest,
+        unread,
+    }
+}
+
+/// Script bodies other than JSON-LD, and style bodies.
+fn is_unread_body(name: &[u8], start_tag: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"style")
+        || (name.eq_ignore_ascii_case(b"script")
+            && !start_tag.to_ascii_lowercase().windows(7).any(|w| w == b"ld+json"))
 }
 
 struct RawTag<'a> {
@@ -190,12 +237,17 @@ fn read_tag(html: &[u8], at: usize) -> Option<RawTag<'_>> {
     None
 }
 
-fn skip_raw_text(html: &[u8], from: usize, name: &[u8]) -> usize {
+/// Where the raw text starting at `from` ends: the `<` of its end tag (`</name`
+/// followed by whitespace, `/` or `>`, as the tokenizer requires), or the end.
+fn raw_text_end(html: &[u8], from: usize, name: &[u8]) -> usize {
     let mut pos = from;
     while let Some(e) = find(html, pos, b"</") {
         let after = html.get(e + 2..e + 2 + name.len()).unwrap_or_default();
-        if after.eq_ignore_ascii_case(name) {
-            return e + 2;
+        let next = html.get(e + 2 + name.len()).copied();
+        if after.eq_ignore_ascii_case(name)
+            && next.is_none_or(|b| b.is_ascii_whitespace() || b == b'/' || b == b'>')
+        {
+            return e;
         }
         pos = e + 2;
     }
@@ -254,36 +306,50 @@ mod tests {
 
     #[test]
     fn closed_nesting_is_measured() {
-        assert_eq!(max_nesting(b"<div><div><span>x</span></div></div>", 100), 3);
+        assert_eq!(depth(b"<div><div><span>x</span></div></div>"), 3);
+    }
+
+    fn depth(html: &[u8]) -> usize {
+        scan(html, 100).depth
+    }
+
+    #[test]
+    fn script_and_style_bodies_are_left_unread_but_json_ld_is_kept() {
+        let html = r#"<script>var a = "<div>";</script><p>x</p><style>p{}</style><script type="application/ld+json">{}</script></scriptx>"#;
+        let scanned = scan(html.as_bytes(), 100);
+        assert_eq!(
+            without(html, &scanned.unread),
+            r#"<script></script><p>x</p><style></style><script type="application/ld+json">{}</script></scriptx>"#
+        );
     }
 
     #[test]
     fn unclosed_paragraphs_and_list_items_do_not_count_as_depth() {
         let page = "<ul>".to_string() + &"<li><p>item".repeat(5000) + "</ul>";
-        assert_eq!(max_nesting(page.as_bytes(), 100), 1);
+        assert_eq!(depth(page.as_bytes()), 1);
     }
 
     #[test]
     fn stray_end_tags_do_not_hide_nesting() {
         let page = "<div></span>".repeat(1000);
-        assert!(max_nesting(page.as_bytes(), 100) > 100);
+        assert!(depth(page.as_bytes()) > 100);
     }
 
     #[test]
     fn self_closing_div_still_nests_but_svg_paths_do_not() {
-        assert!(max_nesting("<div/>".repeat(200).as_bytes(), 100) > 100);
+        assert!(depth("<div/>".repeat(200).as_bytes()) > 100);
         let svg = "<svg>".to_string() + &"<path d='M0 0'/>".repeat(500) + "</svg>";
-        assert_eq!(max_nesting(svg.as_bytes(), 100), 1);
+        assert_eq!(depth(svg.as_bytes()), 1);
     }
 
     #[test]
     fn script_and_comment_content_is_skipped() {
         let page = "<script>".to_string() + &"<div>".repeat(1000) + "</script><!-- <div><div> -->";
-        assert_eq!(max_nesting(page.as_bytes(), 100), 0);
+        assert_eq!(depth(page.as_bytes()), 0);
     }
 
     #[test]
     fn quoted_angle_brackets_do_not_end_a_tag() {
-        assert_eq!(max_nesting(br#"<div title="a>b"><b>x</b></div>"#, 100), 2);
+        assert_eq!(depth(br#"<div title="a>b"><b>x</b></div>"#), 2);
     }
 }

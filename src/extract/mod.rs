@@ -160,8 +160,8 @@ pub enum ExtractError {
 /// Extracts the cleaned article from `input.html`.
 pub fn extract(input: Input<'_>) -> Result<Article, ExtractError> {
     let mut budget = limits::Budget::new(input.limits.deadline);
-    limits::prescan(input.html, &input.limits)?;
-    let dom = dom::Dom::parse(input.html, &mut budget)?;
+    let unread = limits::prescan(input.html, &input.limits)?;
+    let dom = dom::Dom::parse(&limits::without(input.html, &unread), &mut budget)?;
     let selectors = input.selectors.map(selector::CompiledSelectors::compile);
     let resolver = urls::Resolver::new(input.page_url, dom.base_href());
     let page = meta::PageMeta::read(&dom, &mut budget)?;
