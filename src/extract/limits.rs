@@ -78,7 +78,10 @@ const RAW_TEXT: &[&[u8]] = &[
 
 /// Refuses pages over `max_bytes` or nested deeper than `max_depth`; otherwise
 /// returns the byte ranges of script and style bodies the parser can do without.
-pub(crate) fn prescan(html: &str, limits: &super::Limits) -> Result<Vec<Range<usize>>, ExtractError> {
+pub(crate) fn prescan(
+    html: &str,
+    limits: &super::Limits,
+) -> Result<Vec<Range<usize>>, ExtractError> {
     if html.len() > limits.max_bytes {
         return Err(ExtractError::TooLarge {
             size: html.len(),
@@ -163,6 +166,13 @@ fn scan(html: &[u8], cap: usize) -> Scan {
         if is_foreign(name) {
             foreign += 1;
         }
+        // A new <a> or <nobr> closes an open one (the adoption agency algorithm), so
+        // sloppy pages that never close their links do not nest them.
+        if (name.eq_ignore_ascii_case(b"a") || name.eq_ignore_ascii_case(b"nobr"))
+            && let Some(i) = open.iter().rposition(|n| n.eq_ignore_ascii_case(name))
+        {
+            open.truncate(i);
+        }
         open.push(name);
         deepest = deepest.max(open.len());
         if deepest > cap {
@@ -179,7 +189,10 @@ fn scan(html: &[u8], cap: usize) -> Scan {
 fn is_unread_body(name: &[u8], start_tag: &[u8]) -> bool {
     name.eq_ignore_ascii_case(b"style")
         || (name.eq_ignore_ascii_case(b"script")
-            && !start_tag.to_ascii_lowercase().windows(7).any(|w| w == b"ld+json"))
+            && !start_tag
+                .to_ascii_lowercase()
+                .windows(7)
+                .any(|w| w == b"ld+json"))
 }
 
 struct RawTag<'a> {
@@ -326,6 +339,12 @@ mod tests {
     #[test]
     fn unclosed_paragraphs_and_list_items_do_not_count_as_depth() {
         let page = "<ul>".to_string() + &"<li><p>item".repeat(5000) + "</ul>";
+        assert_eq!(depth(page.as_bytes()), 1);
+    }
+
+    #[test]
+    fn unclosed_links_do_not_nest() {
+        let page = "<p><a href=x>link".repeat(2000);
         assert_eq!(depth(page.as_bytes()), 1);
     }
 
