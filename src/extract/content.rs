@@ -36,11 +36,18 @@ pub(crate) struct Body {
     pub standalone_links: u32,
     /// Characters in those links.
     pub standalone_chars: u32,
+    /// Caption-named elements (`class="caption"`, `"credit"`), in document order:
+    /// written to the HTML but kept out of the text, like `<figcaption>`.
+    pub captions: Vec<NodeId>,
 }
 
 impl Body {
     pub(crate) fn skipped(&self, id: NodeId) -> bool {
         self.skip.get(id as usize).copied().unwrap_or(false)
+    }
+
+    pub(crate) fn is_caption(&self, id: NodeId) -> bool {
+        self.captions.binary_search(&id).is_ok()
     }
 }
 
@@ -699,6 +706,7 @@ impl<'a> Analysis<'a> {
         let mut size = TextSize::default();
         let mut link_chars = 0u32;
         let mut leaves = Vec::new();
+        let mut captions = Vec::new();
         let mut standalone_links = 0u32;
         let mut standalone_chars = 0u32;
         let mut title_heading_seen = false;
@@ -723,6 +731,11 @@ impl<'a> Analysis<'a> {
                     continue;
                 }
                 if self.junk(id) {
+                    walk.skip_children_of(id);
+                    continue;
+                }
+                if self.is_caption(id) {
+                    captions.push(id);
                     walk.skip_children_of(id);
                     continue;
                 }
@@ -754,7 +767,18 @@ impl<'a> Analysis<'a> {
             },
             standalone_links,
             standalone_chars,
+            captions: {
+                captions.sort_unstable();
+                captions
+            },
         })
+    }
+
+    /// A small caption-named element: a caption, not a wrapper that happens to have
+    /// "caption" in its class.
+    fn is_caption(&self, id: NodeId) -> bool {
+        let s = self.stats(id);
+        s.text.chars < 400 && s.paragraphs == 0 && super::media::is_caption(self.dom, id)
     }
 
     /// A block with text and no block inside: one line of the output.

@@ -110,7 +110,7 @@ pub(crate) fn caption_of(dom: &Dom, img: NodeId) -> Option<String> {
     None
 }
 
-fn is_caption(dom: &Dom, id: NodeId) -> bool {
+pub(crate) fn is_caption(dom: &Dom, id: NodeId) -> bool {
     dom.is(id, &local_name!("figcaption"))
         || ["class", "id"].iter().any(|a| {
             dom.attr(id, a).is_some_and(|v| {

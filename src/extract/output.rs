@@ -124,8 +124,9 @@ pub(crate) fn render(
 
 enum Step {
     Enter(NodeId),
-    /// Close what entering opened: the tag written (if any) and whether it was a block.
-    Exit(Option<&'static str>, bool),
+    /// Close what entering opened: the tag written (if any), whether it was a block,
+    /// and whether it was a caption.
+    Exit(Option<&'static str>, bool, bool),
 }
 
 struct Writer<'a> {
@@ -136,7 +137,8 @@ struct Writer<'a> {
     images: Vec<Image>,
     /// Open `<pre>` elements: whitespace is kept inside them.
     pre: u32,
-    /// Open `<figcaption>` elements: their text goes to the HTML only.
+    /// Open captions (`<figcaption>`, small caption-named elements): their text goes
+    /// to the HTML only.
     caption: u32,
 }
 
@@ -152,16 +154,17 @@ impl Writer<'_> {
         while let Some(step) = stack.pop() {
             budget.tick()?;
             match step {
-                Step::Exit(tag, block) => {
+                Step::Exit(tag, block, caption) => {
+                    if caption {
+                        self.caption = self.caption.saturating_sub(1);
+                    }
                     if let Some(tag) = tag {
                         self.html.push_str("</");
                         self.html.push_str(tag);
                         self.html.push('>');
                     }
-                    match tag {
-                        Some("pre") => self.pre = self.pre.saturating_sub(1),
-                        Some("figcaption") => self.caption = self.caption.saturating_sub(1),
-                        _ => {}
+                    if tag == Some("pre") {
+                        self.pre = self.pre.saturating_sub(1);
                     }
                     if block {
                         self.text.break_paragraph();
@@ -174,9 +177,15 @@ impl Writer<'_> {
                         let Some(tag) = self.dom.tag(id) else {
                             continue;
                         };
-                        let Some(exit) = self.open(id, tag) else {
+                        let Some(mut exit) = self.open(id, tag) else {
                             continue;
                         };
+                        if *tag == local_name!("figcaption") || body.is_caption(id) {
+                            self.caption += 1;
+                            if let Step::Exit(_, _, caption) = &mut exit {
+                                *caption = true;
+                            }
+                        }
                         stack.push(exit);
                         let mut child = self.dom.node(id).last;
                         while child != super::dom::NIL {
@@ -199,7 +208,7 @@ impl Writer<'_> {
                 if block {
                     self.text.break_paragraph();
                 }
-                return Some(Step::Exit(None, block));
+                return Some(Step::Exit(None, block, false));
             }
             Shape::Element(name, block) => (name, block),
         };
@@ -226,12 +235,12 @@ impl Writer<'_> {
                     .attr(id, "href")
                     .and_then(|h| self.resolver.resolve(h))
                 else {
-                    return Some(Step::Exit(None, false));
+                    return Some(Step::Exit(None, false, false));
                 };
                 self.html.push_str("<a href=\"");
                 push_escaped(&mut self.html, &href, true);
                 self.html.push_str("\">");
-                Some(Step::Exit(Some("a"), false))
+                Some(Step::Exit(Some("a"), false, false))
             }
             _ => {
                 self.html.push('<');
@@ -241,12 +250,10 @@ impl Writer<'_> {
                 if name == "td" || name == "th" {
                     self.text.space();
                 }
-                match name {
-                    "pre" => self.pre += 1,
-                    "figcaption" => self.caption += 1,
-                    _ => {}
+                if name == "pre" {
+                    self.pre += 1;
                 }
-                Some(Step::Exit(Some(name), block))
+                Some(Step::Exit(Some(name), block, false))
             }
         }
     }
