@@ -73,6 +73,25 @@ static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
+/// Calls to action and cross-links: "Related: …", "SEE MORE:", "Click here to …",
+/// "Subscribe to …", "Follow us on …", "About the Author".
+static PROMO: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    regex(
+        r"(?ix)^\W*(?:
+            (?:related|more|see\ more|read\ more|also|don'?t\ miss|recommended|trending|watch|listen)\s*(?:[:：]|\.\.\.|…)
+          | (?:click|tap)\ here\b | subscribe\ (?:to|now)\b | sign\ up\ (?:for|to|now)\b
+          | follow\ (?:us|@) | get\ the\ latest\b | download\ (?:the|our)\ app
+          | about\ the\ author\W*$ | share\ this\ (?:article|story)
+          | .*\bby\ clicking\ here\b
+        )",
+    )
+});
+
+/// A call to action or cross-link line (see [`PROMO`]).
+pub(crate) fn is_promo_line(text: &str) -> bool {
+    matches(&PROMO, text)
+}
+
 /// A short credit, date or paging line (see [`META_LINE`]), or a line that is
 /// little more than a date ("Saturday, September 10th, 2005 10:56 am").
 pub(crate) fn is_meta_line(text: &str) -> bool {

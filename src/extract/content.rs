@@ -794,12 +794,19 @@ impl<'a> Analysis<'a> {
     fn edge_lines(&self, leaves: &[NodeId], title: &str) -> Vec<NodeId> {
         const EDGE: usize = 4;
         let dom = self.dom;
-        let mut dropped = Vec::new();
+        // Calls to action can sit anywhere ("Related: …", "READ MORE …").
+        let mut dropped: Vec<NodeId> = leaves
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.stats(id).text.chars <= 150 && clean::is_promo_line(&dom.text_content(id))
+            })
+            .collect();
         for &id in leaves.iter().take(EDGE) {
             let text = dom.text_content(id);
             if repeats_title(&text, title) || clean::is_meta_line(&text) {
                 dropped.push(id);
-            } else {
+            } else if !dropped.contains(&id) {
                 break;
             }
         }
@@ -812,7 +819,9 @@ impl<'a> Analysis<'a> {
             .iter()
             .map(|&id| {
                 let text = dom.text_content(id);
-                let credit = clean::is_meta_line(&text) || clean::is_notice(&text);
+                let credit = clean::is_meta_line(&text)
+                    || clean::is_notice(&text)
+                    || clean::is_promo_line(&text);
                 (credit, credit || text.chars().count() <= 6)
             })
             .collect();
