@@ -7,7 +7,7 @@ use std::path::Path;
 /// One page to extract, with what the corpus says about it.
 pub struct Case {
     pub id: String,
-    pub url: String,
+    pub url: url::Url,
     pub html: String,
     pub truth: Truth,
 }
@@ -22,6 +22,10 @@ pub enum Truth {
 }
 
 type Result<T> = std::result::Result<T, String>;
+
+fn parse_url(s: &str) -> Result<url::Url> {
+    url::Url::parse(s).map_err(|e| format!("bad page URL {s:?}: {e}"))
+}
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
@@ -40,13 +44,13 @@ pub fn aeb(dir: &Path) -> Result<Vec<Case>> {
         flate2::read::GzDecoder::new(gz.as_slice())
             .read_to_end(&mut bytes)
             .map_err(|e| format!("{id}: {e}"))?;
+        let url = v
+            .get("url")
+            .and_then(|u| u.as_str())
+            .unwrap_or("http://example.com/");
         cases.push(Case {
             id: id.clone(),
-            url: v
-                .get("url")
-                .and_then(|u| u.as_str())
-                .unwrap_or("http://example.com/")
-                .to_string(),
+            url: parse_url(url)?,
             html: String::from_utf8_lossy(&bytes).into_owned(),
             truth: Truth::Body(
                 v.get("articleBody")
@@ -77,8 +81,8 @@ pub fn zh(dir: &Path) -> Result<Vec<Case>> {
         let truth = String::from_utf8_lossy(&read(&dir.join("cleaned").join(format!("{id}.txt")))?)
             .into_owned();
         cases.push(Case {
+            url: parse_url(url.as_deref().unwrap_or("http://example.cn/"))?,
             id,
-            url: url.unwrap_or_else(|| "http://example.cn/".to_string()),
             html: decode(page, declared_wrapper_encoding(&raw)),
             truth: Truth::ChineseBody(truth),
         });
@@ -102,7 +106,7 @@ pub fn readability(dir: &Path) -> Result<Vec<Case>> {
         cases.push(Case {
             id,
             // The URL Readability's own test harness uses for these pages.
-            url: "http://fakehost/test/page.html".to_string(),
+            url: parse_url("http://fakehost/test/page.html")?,
             html: String::from_utf8_lossy(&read(&path.join("source.html"))?).into_owned(),
             truth: Truth::Title(
                 meta.get("title")
