@@ -188,6 +188,14 @@ fn section_page_is_not_an_article() {
 }
 
 #[test]
+fn section_page_of_cards_with_linked_headings_is_not_an_article() {
+    assert_eq!(
+        run(&card_section_page(), "https://mirror.example.org/local/").err(),
+        Some(ExtractError::NoArticle)
+    );
+}
+
+#[test]
 fn empty_page_is_not_an_article() {
     for html in [
         "",

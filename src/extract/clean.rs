@@ -69,7 +69,7 @@ static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Copyright and reprint notices ("版权所有", "未经授权禁止转载", "免责声明").
 static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     regex(
-        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止转载|不得转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|subject to copyright|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|reproduced without|without (?:the )?(?:prior )?(?:express )?written permission|^citation:",
+        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止.{0,4}转载|不得.{0,4}转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|subject to copyright|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|reproduced without|without (?:the )?(?:prior )?(?:express )?written permission|^citation:",
     )
 });
 
@@ -97,8 +97,8 @@ pub(crate) fn is_promo_line(text: &str) -> bool {
 pub(crate) fn is_meta_line(text: &str) -> bool {
     let len = text.chars().count();
     len <= 80 && matches(&META_LINE, text)
-        || (len <= 45
-            && super::text::word_count(text) <= 8
+        || (len <= 60
+            && super::text::word_count(text) <= 10
             && super::dates::normalize(text).is_some())
 }
 
@@ -250,6 +250,36 @@ mod tests {
         assert!(is_ad_slot("advertisement"));
         assert!(!is_ad_slot("header loaded shadow"));
         assert!(!is_ad_slot("adjacent"));
+    }
+
+    #[test]
+    fn credit_and_date_lines_are_recognised() {
+        assert!(is_meta_line("责任编辑：李琳#"));
+        assert!(is_meta_line("文章来源：千龙网"));
+        assert!(is_meta_line("本报记者 王燕平 方云凤"));
+        assert!(is_meta_line(
+            "Updated 5:27 am CST, Wednesday, November 20, 2019"
+        ));
+        assert!(!is_meta_line("白宫正为拜登与习近平的会晤制定计划。"));
+        assert!(!is_meta_line(
+            "On November 20, 2019 the council met to decide on the new bridge."
+        ));
+    }
+
+    #[test]
+    fn notices_and_calls_to_action_are_recognised() {
+        assert!(is_notice("原创版权禁止商业转载"));
+        assert!(is_notice("This document is subject to copyright."));
+        assert!(!is_notice(
+            "其次，播客使本来已经很麻烦的互联网版权问题更加复杂。"
+        ));
+        assert!(is_promo_line(
+            "Related: The 15 Weirdest Galaxies in Our Universe"
+        ));
+        assert!(is_promo_line("READ MORE ON FOX BUSINESS BY CLICKING HERE"));
+        assert!(!is_promo_line(
+            "More than 4,000 people are expected to receive notice."
+        ));
     }
 
     #[test]

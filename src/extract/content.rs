@@ -842,9 +842,14 @@ impl<'a> Analysis<'a> {
     /// A headline-sized link that is all the text of its block (a teaser's title).
     fn is_standalone_link(&self, link: NodeId) -> bool {
         let dom = self.dom;
-        let own = self.stats(link).text;
+        let s = self.stats(link);
+        let own = s.text;
         if own.weighted() < 20.0 {
             return false;
+        }
+        // `<a><h3>headline</h3></a>`: a card's link around its heading.
+        if s.heading_chars * 5 >= own.chars * 4 {
+            return true;
         }
         let block = dom
             .ancestors(link)

@@ -144,3 +144,22 @@ pub fn section_page() -> String {
 </body></html>"#
     )
 }
+
+/// A section page of teaser cards whose links wrap the headline heading, with images.
+pub fn card_section_page() -> String {
+    let cards: String = (1..=12)
+        .map(|i| format!(
+            "<article class=\"card\"><a href=\"/news/story-{i}.html\"><img src=\"/img/{i}.jpg\" alt=\"\">\
+             <h3>Story {i}: officials announce a new plan for the city centre</h3></a>\
+             <p>Residents react to the announcement, number {i} in a series.</p>\
+             <span class=\"date\">2 hours ago</span></article>\n"
+        ))
+        .collect();
+    format!(
+        r#"<html><head><title>Local news | Example News</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/local/">Local</a></nav></header>
+<main><h1>Local news</h1><section class="grid">{cards}</section></main>
+<footer>Copyright 2024 Example News</footer>
+</body></html>"#
+    )
+}
