@@ -1,18 +1,18 @@
 //! Cleaned-article extraction from an (already rewritten) HTML page.
 //!
 //! The pipeline, one file per step:
-//! - [`limits`]: cheap pre-scan of size and nesting depth, and the cooperative deadline,
+//! - `limits`: cheap pre-scan of size and nesting depth, and the cooperative deadline,
 //!   so hostile pages are refused before any DOM exists (the same pass lets the
 //!   parser skip script and style bodies).
-//! - [`dom`]: html5ever into a flat arena (no recursion anywhere, so deep trees cannot
-//!   overflow the stack); [`selector`] is a small CSS selector engine for `[site.article]`.
-//! - [`meta`]: title, byline, dates, language, site name, excerpt from JSON-LD,
-//!   OpenGraph, `<meta>` and `<time>`; [`dates`] normalises dates to RFC 3339.
-//! - [`content`]: finds the article body (readability-style scoring) and decides
-//!   which nodes inside it are boilerplate, with [`clean`]'s vocabulary of furniture
-//!   (tags, roles, class names, credit and notice lines); [`output`] writes
+//! - `dom`: html5ever into a flat arena (no recursion anywhere, so deep trees cannot
+//!   overflow the stack); `selector` is a small CSS selector engine for `[site.article]`.
+//! - `meta`: title, byline, dates, language, site name, excerpt from JSON-LD,
+//!   OpenGraph, `<meta>` and `<time>`; `dates` normalises dates to RFC 3339.
+//! - `content`: finds the article body (readability-style scoring) and decides
+//!   which nodes inside it are boilerplate, with `clean`'s vocabulary of furniture
+//!   (tags, roles, class names, credit and notice lines); `output` writes
 //!   `content_html` and `text`.
-//! - [`media`] (lead image, captions, images) and [`tags`]; [`urls`] applies the
+//! - `media` (lead image, captions, images) and `tags`; `urls` applies the
 //!   mirror's URL rule to every link and image.
 //! - [`markdown`]: the seed page's Markdown form of an [`Article`].
 //!
