@@ -1,6 +1,11 @@
 //! Corpus benchmark of the cleaned-article extractor.
 //!
-//!     cargo run --release --example extract_bench -- [--corpus DIR] [--worst N] [--page ID] aeb|zh|readability|all
+//!     cargo run --release --example extract_bench -- [--corpus DIR] [--worst N]
+//!         [--page ID [--repeat N]] aeb|zh|readability|all
+//!
+//! `--worst N` lists each corpus' N lowest-scoring pages; `--page ID` runs one page
+//! and prints what was extracted next to the ground truth (`--repeat` runs it N more
+//! times, for a profiler).
 //!
 //! The corpus directory defaults to `$NEWSMIRROR_CORPORA`, else `../shared/corpora`
 //! beside the repository. Metrics are those of `shared/corpora/README.md`; times are
@@ -26,6 +31,7 @@ struct Options {
     which: String,
     worst: usize,
     page: Option<String>,
+    repeat: usize,
 }
 
 fn options() -> Result<Options, String> {
@@ -33,6 +39,7 @@ fn options() -> Result<Options, String> {
     let mut which = "all".to_string();
     let mut worst = 0;
     let mut page = None;
+    let mut repeat = 0;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -44,6 +51,12 @@ fn options() -> Result<Options, String> {
                     .ok_or("--worst needs a number")?
             }
             "--page" => page = Some(args.next().ok_or("--page needs an id")?),
+            "--repeat" => {
+                repeat = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--repeat needs a number")?
+            }
             "aeb" | "zh" | "readability" | "all" => which = arg,
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -55,6 +68,7 @@ fn options() -> Result<Options, String> {
         which,
         worst,
         page,
+        repeat,
     })
 }
 
@@ -124,8 +138,15 @@ struct Summary {
 fn run_corpus(name: &'static str, cases: &[Case], opts: &Options) -> Summary {
     let mut outcomes = Vec::new();
     for case in cases {
+        if opts.page.as_deref().is_some_and(|p| p != case.id) {
+            continue;
+        }
         let (outcome, article) = run_case(case);
-        if opts.page.as_deref() == Some(case.id.as_str()) {
+        if opts.page.is_some() {
+            // One page: run it again a few times so a profiler sees it, then show it.
+            for _ in 0..opts.repeat {
+                run_case(case);
+            }
             dump(case, &outcome, article.as_ref());
         }
         outcomes.push(outcome);

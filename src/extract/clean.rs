@@ -73,16 +73,19 @@ static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
+// Word boundaries in these patterns are ASCII (`(?-u:\b)`): a Unicode `\b` makes the
+// regex crate leave its fast DFA on non-ASCII text, and every such word is ASCII.
+
 /// Calls to action and cross-links: "Related: …", "SEE MORE:", "Click here to …",
 /// "Subscribe to …", "Follow us on …", "About the Author".
 static PROMO: LazyLock<Option<Regex>> = LazyLock::new(|| {
     regex(
         r"(?ix)^\W*(?:
             (?:related|more|see\ more|read\ more|also|don'?t\ miss|recommended|trending|watch|listen)\s*(?:[:：]|\.\.\.|…)
-          | (?:click|tap)\ here\b | subscribe\ (?:to|now)\b | sign\ up\ (?:for|to|now)\b
-          | follow\ (?:us|@) | get\ the\ latest\b | download\ (?:the|our)\ app
+          | (?:click|tap)\ here(?-u:\b) | subscribe\ (?:to|now)(?-u:\b) | sign\ up\ (?:for|to|now)(?-u:\b)
+          | follow\ (?:us|@) | get\ the\ latest(?-u:\b) | download\ (?:the|our)\ app
           | about\ the\ author\W*$ | share\ this\ (?:article|story)
-          | .*\bby\ clicking\ here\b
+          | .*(?-u:\b)by\ clicking\ here(?-u:\b)
         )",
     )
 });

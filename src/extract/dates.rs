@@ -16,7 +16,7 @@ static NUMERIC: LazyLock<Option<Regex>> = LazyLock::new(|| {
         (?: (?:T|\s*[,，]?\s*) (?P<h>\d{1,2}) \s* [:：时] \s* (?P<mi>\d{2})
             (?: \s* [:：分] \s* (?P<s>\d{2}) (?:\.\d+)? \s* 秒? )? )?
         \s* (?P<ampm>[AaPp]\.?[Mm]\.?)?
-        \s* (?P<z>Z\b|UTC|GMT|[+-]\d{2}:?\d{2}\b|[+-]\d{2}\b)?",
+        \s* (?P<z>Z(?-u:\b)|UTC|GMT|[+-]\d{2}:?\d{2}(?-u:\b)|[+-]\d{2}(?-u:\b))?",
     )
     .ok()
 });
@@ -28,7 +28,7 @@ static ENGLISH: LazyLock<Option<Regex>> = LazyLock::new(|| {
           | (?P<mon2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \s+ (?P<d2>\d{1,2}) (?:st|nd|rd|th)? ,? \s+ (?P<y2>\d{4}) )
         (?: \s* [,\-–|]? \s* (?:at\s+)? (?P<h>\d{1,2}) [:.] (?P<mi>\d{2}) (?: : (?P<s>\d{2}) )?
             \s* (?P<ampm>[ap]\.?m\.?)? )?
-        \s* (?P<z>Z\b|UTC|GMT|[+-]\d{2}:?\d{2}\b|E[SD]T|C[SD]T|M[SD]T|P[SD]T|CET|CEST|BST|JST|KST|HKT)?",
+        \s* (?P<z>Z(?-u:\b)|UTC|GMT|[+-]\d{2}:?\d{2}(?-u:\b)|E[SD]T|C[SD]T|M[SD]T|P[SD]T|CET|CEST|BST|JST|KST|HKT)?",
     )
     .ok()
 });
