@@ -109,6 +109,7 @@ pub(crate) fn render(
         text: TextBuilder::default(),
         images: Vec::new(),
         pre: 0,
+        at_block_edge: true,
         caption: 0,
     };
     for &root in &body.roots {
@@ -137,6 +138,8 @@ struct Writer<'a> {
     images: Vec<Image>,
     /// Open `<pre>` elements: whitespace is kept inside them.
     pre: u32,
+    /// The HTML just opened or closed a block: whitespace here means nothing.
+    at_block_edge: bool,
     /// Open captions (`<figcaption>`, small caption-named elements): their text goes
     /// to the HTML only.
     caption: u32,
@@ -159,9 +162,13 @@ impl Writer<'_> {
                         self.caption = self.caption.saturating_sub(1);
                     }
                     if let Some(tag) = tag {
+                        if block && self.pre == 0 && self.html.ends_with(' ') {
+                            self.html.pop();
+                        }
                         self.html.push_str("</");
                         self.html.push_str(tag);
                         self.html.push('>');
+                        self.at_block_edge = block;
                     }
                     if tag == Some("pre") {
                         self.pre = self.pre.saturating_sub(1);
@@ -210,11 +217,20 @@ impl Writer<'_> {
                 }
                 return Some(Step::Exit(None, block, false));
             }
+            // A wrapper holding only blocks adds nothing but nesting.
+            Shape::Element("div", _) if !holds_inline(self.dom, id) => {
+                self.text.break_paragraph();
+                return Some(Step::Exit(None, true, false));
+            }
             Shape::Element(name, block) => (name, block),
         };
         if block {
             self.text.break_paragraph();
+            if self.html.ends_with(' ') {
+                self.html.pop();
+            }
         }
+        self.at_block_edge = block;
         match name {
             "img" => {
                 self.image(id);
@@ -309,7 +325,7 @@ impl Writer<'_> {
             }
             return;
         }
-        let mut last_space = self.html.ends_with(' ');
+        let mut last_space = self.at_block_edge || self.html.ends_with(' ');
         for c in t.chars() {
             if c.is_whitespace() {
                 if !last_space {
@@ -319,12 +335,21 @@ impl Writer<'_> {
             } else {
                 push_escaped_char(&mut self.html, c, false);
                 last_space = false;
+                self.at_block_edge = false;
             }
         }
         if to_text {
             self.text.push_collapsed(t);
         }
     }
+}
+
+/// Does the element have text or inline elements directly inside it?
+fn holds_inline(dom: &Dom, id: NodeId) -> bool {
+    dom.children(id).any(|c| match dom.tag(c) {
+        Some(tag) => !super::content::is_block(tag),
+        None => dom.text(c).is_some_and(|t| !t.trim().is_empty()),
+    })
 }
 
 fn push_escaped(out: &mut String, s: &str, attribute: bool) {
