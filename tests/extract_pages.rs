@@ -79,6 +79,23 @@ fn links_and_images_follow_the_mirror_url_rule() {
 }
 
 #[test]
+fn content_html_is_compact_clean_markup() {
+    let html = r#"<html><body><article class="story"><div><div>
+        <p style="color:red" onclick="x()">First paragraph with enough words to be the article body, and some commas, too, to score.</p>
+      </div>
+      <div><p>Second <b>bold</b> paragraph with <a href="x.htm" class="l">a link</a>, also long enough to count as prose here.</p></div>
+      <my-widget>Custom <span>tags</span> are unwrapped, keeping their text in the flow of the article.</my-widget>
+    </div></article></body></html>"#;
+    let a = article(html, ENGLISH_URL);
+    assert_eq!(
+        a.content_html,
+        "<div><p>First paragraph with enough words to be the article body, and some commas, too, to score.</p>\
+         <p>Second <strong>bold</strong> paragraph with <a href=\"/news/2024/03/x.htm\">a link</a>, also long enough to count as prose here.</p>\
+         Custom tags are unwrapped, keeping their text in the flow of the article.</div>"
+    );
+}
+
+#[test]
 fn figure_image_is_the_lead_image_with_its_caption() {
     let a = article(&english_news_page(), ENGLISH_URL);
     let lead = a.lead_image.unwrap_or_else(|| panic!("no lead image"));
