@@ -302,3 +302,14 @@ fn word_count_counts_english_words_and_each_cjk_character() {
     assert_eq!(word_count("白宫正为拜登与习近平的会晤制定计划"), 17);
     assert_eq!(word_count("拜登在APEC峰会"), 6);
 }
+
+#[test]
+fn legacy_document_write_scripts_do_not_leak_into_the_text() {
+    let page = english_news_page().replace(
+        "<main>",
+        r#"<main><script><!-- document.write("<script src='/ad.js'></script>"); leaked = 1; --></script>"#,
+    );
+    let a = article(&page, ENGLISH_URL);
+    assert!(!a.text.contains("leaked"), "{}", a.text);
+    assert!(!a.content_html.contains("leaked"));
+}

@@ -151,7 +151,13 @@ fn scan(html: &[u8], cap: usize) -> Scan {
         let name = tag.name;
         if contains(RAW_TEXT, name) {
             let body_end = raw_text_end(html, pos, name);
-            if is_unread_body(name, html.get(at..pos).unwrap_or_default()) && body_end > pos {
+            let body = html.get(pos..body_end).unwrap_or_default();
+            // `<!--` inside a script switches the tokenizer to its "escaped" states, where
+            // `</script>` may not end the script: such bodies go to the parser as they are.
+            if is_unread_body(name, html.get(at..pos).unwrap_or_default())
+                && !body.is_empty()
+                && memchr::memmem::find(body, b"<!--").is_none()
+            {
                 unread.push(pos..body_end);
             }
             pos = body_end;
@@ -340,6 +346,12 @@ mod tests {
     fn unclosed_paragraphs_and_list_items_do_not_count_as_depth() {
         let page = "<ul>".to_string() + &"<li><p>item".repeat(5000) + "</ul>";
         assert_eq!(depth(page.as_bytes()), 1);
+    }
+
+    #[test]
+    fn scripts_with_comment_escapes_are_left_to_the_parser() {
+        let html = r#"<script><!-- document.write("<script>x</script>") --></script><p>x</p>"#;
+        assert!(scan(html.as_bytes(), 100).unread.is_empty());
     }
 
     #[test]
