@@ -16,6 +16,7 @@ pub mod css;
 pub mod demo;
 pub mod error;
 pub mod escape;
+pub mod extract;
 pub mod headers;
 pub mod html;
 pub mod metrics;

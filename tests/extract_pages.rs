@@ -1,0 +1,315 @@
+//! The extractor on whole pages: an English news article, a Chinese article in the
+//! seed page's layout, a section page, and `[site.article]` selectors.
+
+mod extract_fixtures;
+
+use extract_fixtures::*;
+use newsmirror::extract::{ExtractError, Limits, Selectors, word_count};
+
+#[test]
+fn english_page_metadata_comes_from_json_ld_and_meta() {
+    let a = article(&english_news_page(), ENGLISH_URL);
+    assert_eq!(a.title, "Council approves new river bridge");
+    assert_eq!(a.byline.as_deref(), Some("Jane Reporter"));
+    assert_eq!(a.published.as_deref(), Some("2024-03-05T09:30:00Z"));
+    assert_eq!(a.modified.as_deref(), Some("2024-03-05T11:00:00Z"));
+    assert_eq!(a.lang.as_deref(), Some("en-GB"));
+    assert_eq!(a.dir, "ltr");
+    assert_eq!(a.site_name.as_deref(), Some("Example News"));
+    assert_eq!(
+        a.excerpt,
+        "The city council voted 7-2 to approve a new bridge across the river."
+    );
+}
+
+#[test]
+fn english_page_body_keeps_prose_and_drops_furniture() {
+    let a = article(&english_news_page(), ENGLISH_URL);
+    assert!(
+        a.text.starts_with("The city council voted seven to two"),
+        "{}",
+        a.text
+    );
+    assert!(a.text.contains("public consultation on the design"));
+    for junk in [
+        "Advertisement",
+        "tracking-code",
+        "Most read",
+        "Home",
+        "Copyright",
+        "Post comment",
+        "color: red",
+    ] {
+        assert!(!a.text.contains(junk), "{junk:?} in text: {}", a.text);
+        assert!(
+            !a.content_html.contains(junk),
+            "{junk:?} in html: {}",
+            a.content_html
+        );
+    }
+    assert!(!a.content_html.contains("<script"));
+    assert!(!a.content_html.contains("<form"));
+}
+
+#[test]
+fn text_separates_paragraphs_with_one_blank_line() {
+    let a = article(&english_news_page(), ENGLISH_URL);
+    assert!(
+        a.text
+            .contains("ending a debate that has run for more than a decade.\n\nSupporters said")
+    );
+    assert!(!a.text.contains("\n\n\n"));
+    assert_eq!(a.word_count, word_count(&a.text));
+}
+
+#[test]
+fn links_and_images_follow_the_mirror_url_rule() {
+    let a = article(&english_news_page(), ENGLISH_URL);
+    // Root-relative stays as it is; the relative image resolves against the page.
+    assert!(
+        a.content_html
+            .contains(r#"<a href="/news/2024/02/plan.html">published plan</a>"#)
+    );
+    assert!(
+        a.content_html
+            .contains(r#"<img src="/news/2024/images/bridge.jpg""#),
+        "{}",
+        a.content_html
+    );
+}
+
+#[test]
+fn content_html_is_compact_clean_markup() {
+    let html = r#"<html><body><article class="story"><div><div>
+        <p style="color:red" onclick="x()">First paragraph with enough words to be the article body, and some commas, too, to score.</p>
+      </div>
+      <div><p>Second <b>bold</b> paragraph with <a href="x.htm" class="l">a link</a>, also long enough to count as prose here.</p></div>
+      <my-widget>Custom <span>tags</span> are unwrapped, keeping their text in the flow of the article.</my-widget>
+    </div></article></body></html>"#;
+    let a = article(html, ENGLISH_URL);
+    assert_eq!(
+        a.content_html,
+        "<div><p>First paragraph with enough words to be the article body, and some commas, too, to score.</p>\
+         <p>Second <strong>bold</strong> paragraph with <a href=\"/news/2024/03/x.htm\">a link</a>, also long enough to count as prose here.</p>\
+         Custom tags are unwrapped, keeping their text in the flow of the article.</div>"
+    );
+}
+
+#[test]
+fn figure_image_is_the_lead_image_with_its_caption() {
+    let a = article(&english_news_page(), ENGLISH_URL);
+    let lead = a.lead_image.unwrap_or_else(|| panic!("no lead image"));
+    assert_eq!(lead.url, "/news/2024/images/bridge.jpg");
+    assert_eq!(
+        lead.caption.as_deref(),
+        Some("The planned crossing, seen from the east bank.")
+    );
+    assert_eq!(
+        a.images.first().map(|i| i.url.as_str()),
+        Some("/news/2024/images/bridge.jpg")
+    );
+}
+
+#[test]
+fn rel_tag_links_become_tags_with_their_urls() {
+    let a = article(&english_news_page(), ENGLISH_URL);
+    let tags: Vec<(&str, &str)> = a
+        .tags
+        .iter()
+        .map(|t| (t.name.as_str(), t.url.as_str()))
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            ("Transport", "/tag/transport"),
+            ("City council", "/tag/city-council")
+        ]
+    );
+}
+
+#[test]
+fn chinese_page_body_is_the_artbody_without_its_ad() {
+    let a = article(&chinese_seed_page(), CHINESE_URL);
+    assert_eq!(a.title, CHINESE_TITLE);
+    assert!(
+        a.text.starts_with("【大纪元2023年10月06日讯】"),
+        "{}",
+        a.text
+    );
+    assert!(a.text.contains("届时将进一步为“拜习会”铺路。"));
+    assert!(!a.text.contains("广告"));
+    assert!(!a.text.contains("首页"));
+    assert!(!a.text.contains("原文链接"));
+    assert!(!a.text.contains(LEAD_CAPTION));
+}
+
+#[test]
+fn chinese_page_metadata_and_language() {
+    let a = article(&chinese_seed_page(), CHINESE_URL);
+    assert_eq!(a.published.as_deref(), Some("2023-10-06T12:00:00+08:00"));
+    assert_eq!(a.lang.as_deref(), Some("zh-Hans"));
+    assert_eq!(a.dir, "ltr");
+    assert_eq!(a.site_name.as_deref(), Some("大纪元"));
+}
+
+#[test]
+fn chinese_page_lead_image_takes_the_caption_div() {
+    let a = article(&chinese_seed_page(), CHINESE_URL);
+    let lead = a.lead_image.unwrap_or_else(|| panic!("no lead image"));
+    assert_eq!(lead.url, LEAD_IMAGE);
+    assert_eq!(lead.caption.as_deref(), Some(LEAD_CAPTION));
+}
+
+#[test]
+fn chinese_page_tags_come_from_tag_links_and_meta() {
+    let a = article(&chinese_seed_page(), CHINESE_URL);
+    let tags: Vec<(&str, &str)> = a
+        .tags
+        .iter()
+        .map(|t| (t.name.as_str(), t.url.as_str()))
+        .collect();
+    for expected in [
+        ("拜登", "/gb/tag/拜登.html"),
+        ("习近平", "/gb/tag/习近平.html"),
+        ("峰会", "/gb/tag/峰会.html"),
+        ("拜习会", "/gb/tag/拜习会.html"),
+    ] {
+        assert!(tags.contains(&expected), "{expected:?} not in {tags:?}");
+    }
+    assert_eq!(tags.iter().filter(|(n, _)| *n == "拜登").count(), 1);
+}
+
+#[test]
+fn chinese_page_word_count_counts_each_han_character() {
+    let a = article(&chinese_seed_page(), CHINESE_URL);
+    let han = a
+        .text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    // Besides the Han characters the text has the numbers 2023/10/06/5/11/20 and APEC, G20.
+    let others = a
+        .text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .count();
+    assert_eq!(a.word_count, han + others);
+}
+
+#[test]
+fn section_page_is_not_an_article() {
+    assert_eq!(
+        run(&section_page(), "https://mirror.example.org/world/").err(),
+        Some(ExtractError::NoArticle)
+    );
+}
+
+#[test]
+fn section_page_of_cards_with_linked_headings_is_not_an_article() {
+    assert_eq!(
+        run(&card_section_page(), "https://mirror.example.org/local/").err(),
+        Some(ExtractError::NoArticle)
+    );
+}
+
+#[test]
+fn empty_page_is_not_an_article() {
+    for html in [
+        "",
+        "<html><body></body></html>",
+        "<nav><a href='/'>Home</a></nav><footer>x</footer>",
+    ] {
+        assert_eq!(
+            run(html, ENGLISH_URL).err(),
+            Some(ExtractError::NoArticle),
+            "{html:?}"
+        );
+    }
+}
+
+fn story_page() -> String {
+    r#"<html><head><title>Site</title></head><body>
+<div class="promo"><p>This long promotional paragraph about our newsletter, which readers really should subscribe to, goes on and on to look like prose, and has commas, many commas, to score well.</p></div>
+<div class="hero"><img src="/img/hero.jpg"><span class="credit">Photo: A. Photographer</span></div>
+<h1 class="headline">The configured headline</h1>
+<p class="writer">Sam Writer</p><span class="date">2023年10月06日 12:00</span>
+<div id="story-text"><p>Short story body.</p></div>
+<div id="tagsdiv"><a href="/t/one">One</a><a href="/t/two">Two</a></div>
+</body></html>"#
+        .to_string()
+}
+
+#[test]
+fn configured_selectors_take_precedence() {
+    let selectors = Selectors {
+        title: Some("h1.headline".into()),
+        body: Some("#story-text".into()),
+        byline: Some(".writer".into()),
+        published: Some("span.date".into()),
+        lead_image: Some(".hero img".into()),
+        caption: Some(".hero .credit".into()),
+        tags: Some("#tagsdiv a".into()),
+    };
+    assert_eq!(selectors.validate(), Ok(()));
+    let a = run_with(
+        &story_page(),
+        "https://mirror.example.org/s/1.html",
+        Some(&selectors),
+        Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.title, "The configured headline");
+    assert_eq!(a.text, "Short story body.");
+    assert_eq!(a.byline.as_deref(), Some("Sam Writer"));
+    assert_eq!(a.published.as_deref(), Some("2023-10-06"));
+    let lead = a.lead_image.unwrap_or_else(|| panic!("no lead image"));
+    assert_eq!(
+        (lead.url.as_str(), lead.caption.as_deref()),
+        ("/img/hero.jpg", Some("Photo: A. Photographer"))
+    );
+    let tags: Vec<&str> = a.tags.iter().map(|t| t.url.as_str()).collect();
+    assert_eq!(tags, ["/t/one", "/t/two"]);
+}
+
+#[test]
+fn body_selector_matching_nothing_falls_back_to_generic_extraction() {
+    let selectors = Selectors {
+        body: Some("#no-such-id".into()),
+        ..Selectors::default()
+    };
+    let a = run_with(
+        &english_news_page(),
+        ENGLISH_URL,
+        Some(&selectors),
+        Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(a.text.starts_with("The city council voted seven to two"));
+}
+
+#[test]
+fn unsupported_selectors_are_reported_by_validate() {
+    let selectors = Selectors {
+        body: Some("div:has(p)".into()),
+        ..Selectors::default()
+    };
+    assert!(selectors.validate().is_err());
+}
+
+#[test]
+fn word_count_counts_english_words_and_each_cjk_character() {
+    assert_eq!(word_count("The council voted seven to two."), 6);
+    assert_eq!(word_count("白宫正为拜登与习近平的会晤制定计划"), 17);
+    assert_eq!(word_count("拜登在APEC峰会"), 6);
+}
+
+#[test]
+fn legacy_document_write_scripts_do_not_leak_into_the_text() {
+    let page = english_news_page().replace(
+        "<main>",
+        r#"<main><script><!-- document.write("<script src='/ad.js'></script>"); leaked = 1; --></script>"#,
+    );
+    let a = article(&page, ENGLISH_URL);
+    assert!(!a.text.contains("leaked"), "{}", a.text);
+    assert!(!a.content_html.contains("leaked"));
+}
