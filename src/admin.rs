@@ -135,14 +135,7 @@ async fn purge(
 /// The upstream URL behind a URL given to `/purge`: a mirror path, an
 /// absolute mirror URL (any host), or an original URL.
 fn original(app: &App, given: &str) -> Option<Url> {
-    if let Some((_, url)) = app.mapper.original_of(None, given) {
-        return Some(url);
-    }
-    let parsed = Url::parse(given).ok()?;
-    let path = &parsed[url::Position::BeforePath..url::Position::AfterQuery];
-    app.mapper
-        .original_of(parsed.host_str(), path)
-        .map(|(_, u)| u)
+    app.mapper.original_of(None, given).map(|(_, url)| url)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

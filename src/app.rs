@@ -96,6 +96,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/_/healthz", get(healthz))
         .route("/_/static/newsmirror.css", get(stylesheet))
+        .route("/_/api/article", get(crate::api::article))
         .route("/_/asset/", any(proxy::asset))
         .route("/_/asset/{*rest}", any(proxy::asset))
         .route("/_/img/", any(proxy::image))

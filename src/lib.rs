@@ -8,6 +8,7 @@
 //! - [`escape`]: HTML escaping and attribute decoding.
 
 pub mod admin;
+pub mod api;
 pub mod app;
 pub mod cache;
 pub mod charset;

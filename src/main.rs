@@ -59,6 +59,20 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Print the cleaned-article JSON of a saved page (any charset).
+    Extract {
+        /// With a configuration, the page is rewritten as the mirror serves it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The site the page belongs to (default: found from --url).
+        #[arg(long)]
+        site: Option<String>,
+        /// The page's original URL (or mirror path), for resolving links.
+        #[arg(long)]
+        url: Option<String>,
+        /// The saved page, or - for standard input.
+        file: PathBuf,
+    },
 }
 
 fn init_logs(format: LogFormat) {
@@ -83,6 +97,12 @@ async fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Command::Serve { config, listen } => serve(config, listen).await,
         Command::Check { config } => check(config),
+        Command::Extract {
+            config,
+            site,
+            url,
+            file,
+        } => extract(config, site, url, file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -125,4 +145,37 @@ async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> Result<(), String> 
     server::run(app, listener, admin, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())
+}
+
+fn extract(
+    config: Option<PathBuf>,
+    site: Option<String>,
+    url: Option<String>,
+    file: PathBuf,
+) -> Result<(), String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+    } else {
+        bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    }
+    let app = match config {
+        Some(path) => Some(
+            App::new(Config::load(&path).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let article = newsmirror::api::extract_saved_page(
+        app.as_deref(),
+        site.as_deref(),
+        url.as_deref(),
+        &bytes,
+    )
+    .map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&article).map_err(|e| e.to_string())?;
+    println!("{json}");
+    Ok(())
 }

@@ -505,6 +505,21 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
         }
     }
     if let Some(a) = &site.article {
+        let selectors = crate::extract::Selectors {
+            title: a.title.clone(),
+            body: a.body.clone(),
+            byline: a.byline.clone(),
+            published: a.published.clone(),
+            lead_image: a.lead_image.clone(),
+            caption: a.caption.clone(),
+            tags: a.tags.clone(),
+        };
+        if let Err(e) = selectors.validate() {
+            return Err((
+                "article".to_owned(),
+                format!("a selector cannot be used: {e}"),
+            ));
+        }
         for (key, sel) in [
             ("title", &a.title),
             ("body", &a.body),

@@ -307,11 +307,16 @@ pub(crate) fn find_body(
 /// A section page that survives cleaning is a run of teasers: a headline that is
 /// all link, then maybe a summary. So: several stand-alone links holding a third
 /// of the text mean an index; so does a body that is mostly link text, or no text.
-pub(crate) fn looks_like_article(text: &str, body: &Body) -> bool {
+///
+/// A page that does not declare itself an article (no article JSON-LD,
+/// `og:type`, or publication time) is held to a stricter bar: five teaser
+/// headlines holding a fifth of the text already make it a listing.
+pub(crate) fn looks_like_article(text: &str, body: &Body, declared: bool) -> bool {
     if text.trim().is_empty() || body.link_density > 0.5 {
         return false;
     }
-    !(body.standalone_links >= 5 && body.standalone_chars.saturating_mul(3) >= body.size.chars)
+    let share = if declared { 3 } else { 5 };
+    !(body.standalone_links >= 5 && body.standalone_chars.saturating_mul(share) >= body.size.chars)
 }
 
 /// Drops matches nested inside other matches.

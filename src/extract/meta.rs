@@ -71,6 +71,18 @@ pub(crate) struct Fields {
 }
 
 impl PageMeta {
+    /// Whether the page says it is an article: article-typed JSON-LD,
+    /// `og:type=article`, or an `article:published_time`.
+    pub(crate) fn declares_article(&self) -> bool {
+        self.jsonld.found
+            || self.metas.iter().any(|(k, v)| {
+                (k == "og:type" && v.trim().eq_ignore_ascii_case("article"))
+                    || k == "article:published_time"
+            })
+    }
+}
+
+impl PageMeta {
     pub(crate) fn read(dom: &Dom, budget: &mut Budget) -> Result<PageMeta, ExtractError> {
         let mut page = PageMeta::default();
         let html = dom.html_element();

@@ -171,7 +171,7 @@ pub fn extract(input: Input<'_>) -> Result<Article, ExtractError> {
     let title = meta::title(&dom, &page, selectors.as_ref());
     let body = content::find_body(&dom, &title, selectors.as_ref(), &mut budget)?;
     let rendered = output::render(&dom, &body, &resolver, &mut budget)?;
-    if !content::looks_like_article(&rendered.text, &body) {
+    if !content::looks_like_article(&rendered.text, &body, page.declares_article()) {
         return Err(ExtractError::NoArticle);
     }
     let lead_image = media::lead_image(

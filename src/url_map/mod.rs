@@ -330,8 +330,17 @@ impl UrlMapper {
         }
         let parsed = Url::parse(url).ok()?;
         let h = parsed.host_str()?.to_ascii_lowercase();
-        let site = self.site_for_url(&h, &parsed)?;
-        Some((Some(site.id), parsed))
+        if let Some(site) = self.site_for_url(&h, &parsed) {
+            return Some((Some(site.id), parsed));
+        }
+        // An absolute URL on one of the mirror's own host names (`hosts`).
+        // Sites that list no hosts answer any host, but a URL on some other
+        // host is not theirs: it is someone else's page.
+        if self.sites.iter().any(|s| s.hosts.contains(&h)) {
+            let path = &parsed[url::Position::BeforePath..url::Position::AfterQuery];
+            return self.original_of(Some(&h), path);
+        }
+        None
     }
 }
 

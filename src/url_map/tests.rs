@@ -381,6 +381,12 @@ fn original_of_understands_every_mirror_form() {
     );
     assert_eq!(orig("https://u.com/a").as_deref(), Some("https://u.com/a"));
     assert_eq!(orig("https://www.example.org/a"), None);
+    // An absolute URL on a mirror host name selects by that host.
+    assert_eq!(
+        orig("https://w.mirror.org/w/2024/a.htm").as_deref(),
+        Some("https://www.w.com/news/2024/a.htm")
+    );
+    assert_eq!(orig("https://other.mirror.org/w/2024/a.htm"), None);
     assert_eq!(orig("/nothing"), None);
     let Mapped::Mirror(img) = m.map(U, &page(), "https://x.com/a.jpg", Place::Image) else {
         panic!()

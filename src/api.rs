@@ -1,0 +1,500 @@
+//! `GET /_/api/article?url=U[&format=markdown]`: the cleaned article of a
+//! mirrored page as JSON (DESIGN.md's shape) or in the seed page's Markdown
+//! form, and the `application/problem+json` errors (RFC 9457) around it.
+//!
+//! The page is fetched exactly as a reader's request would be (same
+//! upstream client, same cache, same rewriting), so the article's links and
+//! images are mirror URLs; extraction runs off the async runtime with a
+//! deadline.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::app::App;
+use crate::extract::{self, Article, ExtractError, Limits, Selectors};
+use crate::proxy::{self, Target};
+use crate::site::Site;
+use crate::url_map::{Mapped, Place, UrlMapper};
+
+/// How long one extraction may run before the API answers 422.
+pub const EXTRACT_DEADLINE: Duration = Duration::from_secs(3);
+/// Redirects followed from page to page inside the mirror.
+const MAX_REDIRECTS: usize = 5;
+
+/// The cleaned-article JSON (DESIGN.md, contract).
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleJson {
+    pub site: Option<String>,
+    pub url: String,
+    pub original_url: Option<String>,
+    pub title: String,
+    pub byline: Option<String>,
+    pub published: Option<String>,
+    pub modified: Option<String>,
+    pub lang: Option<String>,
+    pub dir: String,
+    pub excerpt: String,
+    pub site_name: Option<String>,
+    pub lead_image: Option<ImageJson>,
+    pub images: Vec<ImageJson>,
+    pub tags: Vec<TagJson>,
+    pub content_html: String,
+    pub text: String,
+    pub word_count: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageJson {
+    pub url: String,
+    pub original_url: Option<String>,
+    pub caption: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TagJson {
+    pub name: String,
+    pub url: String,
+}
+
+impl ArticleJson {
+    /// The JSON for `article`, found at mirror URL `url` (original `original`).
+    pub fn new(
+        mapper: &UrlMapper,
+        site: Option<&Site>,
+        url: &str,
+        original: Option<&Url>,
+        article: Article,
+    ) -> ArticleJson {
+        let image = |i: extract::Image| ImageJson {
+            original_url: mapper.original_of(None, &i.url).map(|(_, u)| u.to_string()),
+            url: mapper.absolute(&i.url),
+            caption: i.caption,
+        };
+        ArticleJson {
+            site: site.map(|s| s.name.clone()),
+            url: mapper.absolute(url),
+            original_url: original.map(Url::to_string),
+            title: article.title,
+            byline: article.byline,
+            published: article.published,
+            modified: article.modified,
+            lang: article.lang,
+            dir: article.dir,
+            excerpt: article.excerpt,
+            site_name: article.site_name,
+            lead_image: article.lead_image.map(image),
+            images: article.images.into_iter().map(image).collect(),
+            tags: article
+                .tags
+                .into_iter()
+                .map(|t| TagJson {
+                    url: if t.url.is_empty() {
+                        t.url
+                    } else {
+                        mapper.absolute(&t.url)
+                    },
+                    name: t.name,
+                })
+                .collect(),
+            content_html: article.content_html,
+            text: article.text,
+            word_count: article.word_count,
+        }
+    }
+}
+
+/// `[site.article]` as the extractor's selectors.
+pub fn selectors(site: &Site) -> Option<Selectors> {
+    site.article.as_ref().map(|a| Selectors {
+        title: a.title.clone(),
+        body: a.body.clone(),
+        byline: a.byline.clone(),
+        published: a.published.clone(),
+        lead_image: a.lead_image.clone(),
+        caption: a.caption.clone(),
+        tags: a.tags.clone(),
+    })
+}
+
+/// Runs the extractor off the async runtime, bounded by [`EXTRACT_DEADLINE`].
+pub async fn extract_off_runtime(
+    html: String,
+    page_url: Url,
+    selectors: Option<Selectors>,
+) -> Result<Article, ExtractError> {
+    let deadline = Instant::now() + EXTRACT_DEADLINE;
+    let work = tokio::task::spawn_blocking(move || {
+        extract::extract(extract::Input {
+            html: &html,
+            page_url: &page_url,
+            selectors: selectors.as_ref(),
+            limits: Limits {
+                deadline: Some(deadline),
+                ..Limits::default()
+            },
+        })
+    });
+    // The extractor checks its deadline itself; this is the backstop.
+    match tokio::time::timeout(EXTRACT_DEADLINE + Duration::from_millis(500), work).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) | Err(_) => Err(ExtractError::Timeout),
+    }
+}
+
+/// Why the API cannot answer with an article. The one place these map to statuses.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the url parameter is missing")]
+    MissingUrl,
+    #[error("{0:?} is not an http(s) URL or a mirror path")]
+    BadUrl(String),
+    #[error("unknown format {0:?}: use json or markdown")]
+    BadFormat(String),
+    #[error("{0:?} is not a mirrored site")]
+    NotMirrored(String),
+    #[error("an asset or image URL is not an article page")]
+    NotAPage,
+    #[error("upstream answered {0} for this page")]
+    UpstreamStatus(StatusCode),
+    #[error("upstream failed ({0}); the page itself shows the mirror's error page")]
+    UpstreamFailed(StatusCode),
+    #[error("upstream redirects off the mirror, to {0}")]
+    OffMirrorRedirect(String),
+    #[error("too many redirects")]
+    TooManyRedirects,
+    #[error("reading the page failed: {0}")]
+    Read(String),
+    #[error("the page is not HTML")]
+    NotHtml,
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MissingUrl
+            | ApiError::BadUrl(_)
+            | ApiError::BadFormat(_)
+            | ApiError::NotAPage => StatusCode::BAD_REQUEST,
+            ApiError::NotMirrored(_) => StatusCode::FORBIDDEN,
+            ApiError::UpstreamStatus(s) if matches!(s.as_u16(), 404 | 410) => *s,
+            ApiError::UpstreamFailed(s) => *s,
+            ApiError::UpstreamStatus(_)
+            | ApiError::OffMirrorRedirect(_)
+            | ApiError::TooManyRedirects
+            | ApiError::Read(_) => StatusCode::BAD_GATEWAY,
+            ApiError::NotHtml | ApiError::Extract(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+/// An RFC 9457 problem.
+#[derive(Debug, Serialize)]
+struct Problem {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: String,
+    status: u16,
+    detail: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+        };
+        let mut r = (status, axum::Json(body)).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ArticleQuery {
+    url: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /_/api/article`.
+pub async fn article(
+    State(app): State<Arc<App>>,
+    Query(query): Query<ArticleQuery>,
+) -> Result<Response, ApiError> {
+    let markdown = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("markdown" | "md") => true,
+        Some(other) => return Err(ApiError::BadFormat(other.to_owned())),
+    };
+    let given = query
+        .url
+        .filter(|u| !u.trim().is_empty())
+        .ok_or(ApiError::MissingUrl)?;
+    let (site, original) = resolve(&app, given.trim())?;
+    let (mirror_path, html) = fetch_page(&app, &site, original.clone()).await?;
+    let page_url = page_url(&app.mapper, &mirror_path);
+    let article = extract_off_runtime(html, page_url, selectors(&site)).await?;
+    if markdown {
+        let nav: Vec<(String, String)> = site
+            .nav
+            .iter()
+            .map(|n| (n.label.clone(), n.href.clone()))
+            .collect();
+        let text = extract::markdown::render(&article, &nav, &site.footer_text(original.as_str()));
+        let mut r = text.into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/markdown; charset=utf-8"),
+        );
+        return Ok(r);
+    }
+    Ok(axum::Json(ArticleJson::new(
+        &app.mapper,
+        Some(&site),
+        &mirror_path,
+        Some(&original),
+        article,
+    ))
+    .into_response())
+}
+
+/// A URL given to the API: an original URL of a mirrored site, a mirror
+/// path, or an absolute mirror URL.
+fn resolve(app: &App, given: &str) -> Result<(Arc<Site>, Url), ApiError> {
+    let parsed = Url::parse(given);
+    let looks_like_path = given.starts_with('/') && !given.starts_with("//");
+    match &parsed {
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+            return Err(ApiError::BadUrl(given.to_owned()));
+        }
+        Err(_) if !looks_like_path => return Err(ApiError::BadUrl(given.to_owned())),
+        _ => {}
+    }
+    match app.mapper.original_of(None, given) {
+        Some((Some(site), url)) => app
+            .site(site)
+            .cloned()
+            .map(|s| (s, url))
+            .ok_or_else(|| ApiError::NotMirrored(given.to_owned())),
+        Some((None, _)) => Err(ApiError::NotAPage),
+        None => {
+            let host = parsed.ok().and_then(|u| u.host_str().map(str::to_owned));
+            Err(ApiError::NotMirrored(
+                host.unwrap_or_else(|| given.to_owned()),
+            ))
+        }
+    }
+}
+
+/// Stands for the mirror's origin when `public_url` is not set: the
+/// extractor keeps same-origin links root-relative, so it never shows.
+static PLACEHOLDER_ORIGIN: std::sync::LazyLock<Url> = std::sync::LazyLock::new(|| {
+    Url::parse("http://mirror.invalid/").unwrap_or_else(|_| unreachable!("constant URL"))
+});
+
+/// The absolute URL the extractor resolves links against.
+pub fn page_url(mapper: &UrlMapper, mirror_path: &str) -> Url {
+    Url::parse(&mapper.absolute(mirror_path))
+        .or_else(|_| PLACEHOLDER_ORIGIN.join(mirror_path))
+        .unwrap_or_else(|_| PLACEHOLDER_ORIGIN.clone())
+}
+
+/// Fetches the mirror's rewritten page for `original` through the normal
+/// page path (cache included), following redirects that stay on the mirror.
+/// Returns the final mirror path and the page's HTML.
+async fn fetch_page(
+    app: &Arc<App>,
+    site: &Arc<Site>,
+    original: Url,
+) -> Result<(String, String), ApiError> {
+    let mut site = site.clone();
+    let mut url = original;
+    for _ in 0..=MAX_REDIRECTS {
+        let mirror_path = match app.mapper.map_url(site.id, &url, Place::Link) {
+            Mapped::Mirror(p) => p,
+            _ => return Err(ApiError::NotMirrored(url.to_string())),
+        };
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(mirror_path.as_str())
+            .header(header::ACCEPT_ENCODING, "identity")
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .map_err(|_| ApiError::BadUrl(mirror_path.clone()))?;
+        let response = match proxy::serve(
+            app.clone(),
+            site.clone(),
+            url.clone(),
+            Target::Page,
+            request,
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => e.page(Some(&site)),
+        };
+        let status = response.status();
+        if status.is_redirection()
+            && let Some(next) = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+        {
+            match app.mapper.original_of(None, next) {
+                Some((Some(next_site), next_url)) => {
+                    site = app.site(next_site).cloned().unwrap_or(site);
+                    url = next_url;
+                    continue;
+                }
+                _ => return Err(ApiError::OffMirrorRedirect(next.to_owned())),
+            }
+        }
+        match status.as_u16() {
+            200 => {}
+            502 | 504 => return Err(ApiError::UpstreamFailed(status)),
+            _ => return Err(ApiError::UpstreamStatus(status)),
+        }
+        let is_html = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/xhtml"));
+        if !is_html {
+            return Err(ApiError::NotHtml);
+        }
+        let limit = usize::try_from(app.config.upstream.max_body_bytes.get()).unwrap_or(usize::MAX);
+        let body = http_body_util::Limited::new(response.into_body(), limit)
+            .collect()
+            .await
+            .map_err(|e| ApiError::Read(e.to_string()))?
+            .to_bytes();
+        return Ok((mirror_path, String::from_utf8_lossy(&body).into_owned()));
+    }
+    Err(ApiError::TooManyRedirects)
+}
+
+/// Why `newsmirror extract` could not produce an article.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractCommandError {
+    #[error("no site named {0:?} in the configuration")]
+    UnknownSite(String),
+    #[error("{0:?} is not a URL or a mirror path")]
+    BadUrl(String),
+    #[error("rewriting the page failed: {0}")]
+    Rewrite(#[from] crate::upstream::BodyError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+}
+
+/// `newsmirror extract`: the article JSON of a saved page (`bytes`, in any
+/// charset). With an `app` (a configuration) and a known site, the page is
+/// rewritten exactly as the mirror would serve it first; `url` (an original
+/// URL, or a mirror path or URL) says where the page came from.
+pub fn extract_saved_page(
+    app: Option<&App>,
+    site_name: Option<&str>,
+    url: Option<&str>,
+    bytes: &[u8],
+) -> Result<ArticleJson, ExtractCommandError> {
+    let empty_mapper;
+    let mapper = match app {
+        Some(a) => a.mapper.as_ref(),
+        None => {
+            empty_mapper = UrlMapper::new(&[], None, None);
+            &empty_mapper
+        }
+    };
+    let located = match (app, url) {
+        (Some(a), Some(u)) => a.mapper.original_of(None, u),
+        _ => None,
+    };
+    let site = match (app, site_name) {
+        (Some(a), Some(name)) => Some(
+            a.sites
+                .iter()
+                .find(|s| s.name == name)
+                .cloned()
+                .ok_or_else(|| ExtractCommandError::UnknownSite(name.to_owned()))?,
+        ),
+        (Some(a), None) => located
+            .as_ref()
+            .and_then(|(id, _)| id.and_then(|id| a.site(id).cloned())),
+        (None, Some(name)) => return Err(ExtractCommandError::UnknownSite(name.to_owned())),
+        (None, None) => None,
+    };
+    let original = match (&located, url) {
+        (Some((_, u)), _) => Some(u.clone()),
+        (None, Some(u)) if Url::parse(u).is_ok() => Url::parse(u).ok(),
+        (None, Some(u)) if u.starts_with('/') => None,
+        (None, Some(u)) => return Err(ExtractCommandError::BadUrl(u.to_owned())),
+        (None, None) => None,
+    };
+    let (html, mirror_path) = match (app, &site, &original) {
+        (Some(a), Some(site), Some(orig)) => {
+            let ctx = crate::html::PageContext::new(a.mapper.clone(), site.clone(), orig.clone());
+            let mut rewrite = crate::pipeline::Rewrite::html(
+                ctx,
+                a.rules(site),
+                None,
+                a.config.upstream.max_body_bytes.get(),
+            );
+            let mut out = Vec::with_capacity(bytes.len() + 1024);
+            rewrite.push(bytes, &mut out)?;
+            rewrite.finish(&mut out)?;
+            let path = match a.mapper.map_url(site.id, orig, Place::Link) {
+                Mapped::Mirror(p) => p,
+                _ => orig.path().to_owned(),
+            };
+            (String::from_utf8_lossy(&out).into_owned(), path)
+        }
+        _ => {
+            let mut transcoder =
+                crate::charset::Transcoder::new(crate::charset::DocKind::Html, None, None);
+            let mut out = Vec::with_capacity(bytes.len());
+            transcoder.push(bytes, &mut out);
+            transcoder.finish(&mut out);
+            let path = match (&original, url) {
+                (Some(o), _) => o.to_string(),
+                (None, Some(u)) => u.to_owned(),
+                (None, None) => "/".to_owned(),
+            };
+            (String::from_utf8_lossy(&out).into_owned(), path)
+        }
+    };
+    let page = if mirror_path.starts_with('/') {
+        page_url(mapper, &mirror_path)
+    } else {
+        Url::parse(&mirror_path).unwrap_or_else(|_| PLACEHOLDER_ORIGIN.clone())
+    };
+    let selectors = site.as_deref().and_then(selectors);
+    let article = extract::extract(extract::Input {
+        html: &html,
+        page_url: &page,
+        selectors: selectors.as_ref(),
+        limits: Limits::default(),
+    })?;
+    Ok(ArticleJson::new(
+        mapper,
+        site.as_deref(),
+        &mirror_path,
+        original.as_ref(),
+        article,
+    ))
+}
