@@ -264,6 +264,8 @@ for target in "${TARGETS[@]}"; do
     run_suite "http://127.0.0.1:${target_port}"
     stop_pid "${TARGET_PID}"
     stop_pid "${origin_pid}"
+    echo "==== What the origin saw and sent (origin log)"
+    cat "${WORK}/origin-${target}.log"
     continue
   fi
 
