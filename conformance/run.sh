@@ -232,15 +232,15 @@ start_newsmirror() {
 # --------------------------------------------------------------------- runs
 # The suite's client (cli.mjs) reads its options from npm's environment
 # variables; we call it directly instead of through `npm run`.
+# Call it in a subshell or in the background: it changes directory and
+# execs node (so that the background job's pid is node's own).
 run_suite() {
   local base=$1
-  (
-    cd "${SUITE_DIR}"
-    # cli.mjs reads `npm_config_X || npm_package_config_X`; set both
-    npm_config_base="${base}" npm_package_config_base="${base}" \
-      npm_config_id="${TEST_ID}" npm_package_config_id="" \
-      node --no-warnings cli.mjs
-  )
+  cd "${SUITE_DIR}"
+  # cli.mjs reads `npm_config_X || npm_package_config_X`; set both
+  exec env npm_config_base="${base}" npm_package_config_base="${base}" \
+    npm_config_id="${TEST_ID}" npm_package_config_id="" \
+    node --no-warnings cli.mjs
 }
 
 SUMMARY_LINES=()
@@ -261,7 +261,7 @@ for target in "${TARGETS[@]}"; do
   log "${target} ${TARGET_VERSION} on 127.0.0.1:${target_port}, origin on 127.0.0.1:${origin_port}"
 
   if [[ -n "${TEST_ID}" ]]; then
-    run_suite "http://127.0.0.1:${target_port}"
+    (run_suite "http://127.0.0.1:${target_port}")
     stop_pid "${TARGET_PID}"
     stop_pid "${origin_pid}"
     echo "==== What the origin saw and sent (origin log)"
@@ -271,7 +271,11 @@ for target in "${TARGETS[@]}"; do
 
   started=$(date +%s)
   out="${WORK}/${target}.json"
-  run_suite "http://127.0.0.1:${target_port}" >"${out}" 2>"${WORK}/${target}.cli.log" || true
+  # in the background, so that a signal reaches our trap at once
+  run_suite "http://127.0.0.1:${target_port}" >"${out}" 2>"${WORK}/${target}.cli.log" &
+  cli_pid=$!
+  PIDS+=("${cli_pid}")
+  wait "${cli_pid}" || true
   elapsed=$(($(date +%s) - started))
   if ! node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       if (Object.keys(r).length === 0) process.exit(1)' "${out}" 2>/dev/null; then
