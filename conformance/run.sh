@@ -149,6 +149,10 @@ for target in "${TARGETS[@]}"; do
         (cd "${ROOT}" && cargo build --release --locked >&2)
       fi
       [[ -x "${NEWSMIRROR_BIN}" ]] || die "no newsmirror binary at ${NEWSMIRROR_BIN}"
+      if [[ -n "$(find "${ROOT}/src" "${ROOT}/Cargo.toml" "${ROOT}/Cargo.lock" \
+        -newer "${NEWSMIRROR_BIN}" -print -quit 2>/dev/null)" ]]; then
+        log "warning: sources are newer than ${NEWSMIRROR_BIN} (cargo build --release?)"
+      fi
       ;;
   esac
 done
@@ -222,10 +226,12 @@ start_newsmirror() {
     >"${dir}/newsmirror.log" 2>&1 &
   TARGET_PID=$!
   PIDS+=("${TARGET_PID}")
-  TARGET_VERSION="git $(git -C "${ROOT}" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  # the sources' last commit (the binary may come from elsewhere: NEWSMIRROR_BIN)
+  TARGET_VERSION="src $(git -C "${ROOT}" log -1 --format=%h -- src Cargo.toml Cargo.lock 2>/dev/null || echo '?')"
   if [[ -n "$(git -C "${ROOT}" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ]]; then
-    TARGET_VERSION+=" + uncommitted src changes"
+    TARGET_VERSION+=" + uncommitted changes"
   fi
+  TARGET_VERSION+=", binary ${NEWSMIRROR_BIN#"${ROOT}/"}"
   TARGET_LOG="${dir}/newsmirror.log"
 }
 
