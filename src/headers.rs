@@ -27,6 +27,7 @@ const FORWARDED_REQUEST: &[HeaderName] = &[
 /// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded either way.
 const HOP_BY_HOP: &[&str] = &[
     "connection",
+    "proxy-authentication-info",
     "keep-alive",
     "proxy-connection",
     "proxy-authenticate",
@@ -41,6 +42,8 @@ const HOP_BY_HOP: &[&str] = &[
 /// hosts or state: cookies, HSTS/pins for the mirror's own name, upstream's
 /// alternative endpoints, reporting to upstream.
 const DROPPED_RESPONSE: &[&str] = &[
+    // Directives for upstream's own surrogates; the mirror sends its own.
+    "surrogate-control",
     "set-cookie",
     "set-cookie2",
     "alt-svc",
@@ -75,6 +78,11 @@ pub fn upstream_request(
     pass_all: bool,
 ) -> HeaderMap {
     let mut out = HeaderMap::new();
+    // This cache is a surrogate (Edge Architecture 1.0): origins may target it.
+    out.insert(
+        HeaderName::from_static("surrogate-capability"),
+        HeaderValue::from_static(concat!("newsmirror", "=\"Surrogate/1.0\"")),
+    );
     if pass_all {
         // A plain reverse proxy (rewrite = false): end-to-end headers as sent.
         for (name, value) in client {

@@ -97,7 +97,13 @@ pub struct Entry {
     pub initial_age: Duration,
     pub lifetime: Duration,
     pub stale_while_revalidate: Duration,
+    /// How long past freshness a stale copy may answer when upstream answers 5xx.
     pub stale_if_error: Duration,
+    /// ... and when upstream cannot be reached at all (RFC 9111 §4.2.4
+    /// allows a disconnected cache more than a 5xx does).
+    pub stale_if_unreachable: Duration,
+    /// `must-revalidate`, `proxy-revalidate`, `s-maxage` or `no-cache`:
+    /// never answered stale.
     pub must_revalidate: bool,
     pub validators: Validators,
     /// Request header names the response varies on (besides Accept-Encoding).
@@ -117,6 +123,7 @@ pub enum Freshness {
     Stale {
         serve_while_revalidating: bool,
         serve_on_error: bool,
+        serve_on_unreachable: bool,
     },
 }
 
@@ -131,9 +138,11 @@ impl Entry {
             return Freshness::Fresh;
         }
         let over = age - self.lifetime;
+        let may = !self.must_revalidate;
         Freshness::Stale {
-            serve_while_revalidating: !self.must_revalidate && over < self.stale_while_revalidate,
-            serve_on_error: !self.must_revalidate && over < self.stale_if_error,
+            serve_while_revalidating: may && over < self.stale_while_revalidate,
+            serve_on_error: may && over < self.stale_if_error,
+            serve_on_unreachable: may && over < self.stale_if_error.max(self.stale_if_unreachable),
         }
     }
 
@@ -160,7 +169,10 @@ impl Entry {
     /// served stale or revalidated.
     fn retain_for(&self) -> Duration {
         let fresh_left = self.lifetime.saturating_sub(self.initial_age);
-        let mut after = self.stale_while_revalidate.max(self.stale_if_error);
+        let mut after = self
+            .stale_while_revalidate
+            .max(self.stale_if_error)
+            .max(self.stale_if_unreachable);
         if self.validators.any() {
             after = after.max(REVALIDATION_KEEP);
         }
@@ -222,6 +234,7 @@ impl Cache {
             .max_capacity(config.max_bytes.get())
             .weigher(|_: &CacheKey, e: &Arc<Entry>| e.weight())
             .expire_after(EntryExpiry)
+            .support_invalidation_closures()
             .eviction_listener(move |_k, e: Arc<Entry>, cause| {
                 if matches!(cause, RemovalCause::Size | RemovalCause::Expired) {
                     evicted.evicted_bytes.inc_by(u64::from(e.weight()));
@@ -317,6 +330,29 @@ impl Cache {
             })
             .await;
         self.update_gauges();
+    }
+
+    /// Forgets every entry stored under `primary` (all its Vary variants):
+    /// after an unsafe request changed the resource (RFC 9111 §4.4).
+    pub async fn invalidate(&self, primary: Arc<str>) {
+        self.pass.invalidate(&primary).await;
+        let target = primary.clone();
+        if self
+            .entries
+            .invalidate_entries_if(move |k, _| k.primary == target)
+            .is_err()
+        {
+            // Closures are enabled at build time; fall back to a scan anyway.
+            let keys: Vec<_> = self
+                .entries
+                .iter()
+                .filter(|(k, _)| k.primary == primary)
+                .map(|(k, _)| k)
+                .collect();
+            for k in keys {
+                self.entries.invalidate(k.as_ref()).await;
+            }
+        }
     }
 
     /// The fill in flight for `key`, or a new one registered by this caller

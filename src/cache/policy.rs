@@ -21,6 +21,7 @@ pub struct CacheControl {
     pub stale_while_revalidate: Option<u64>,
     pub stale_if_error: Option<u64>,
     pub only_if_cached: bool,
+    pub must_understand: bool,
     pub max_stale: Option<Option<u64>>,
     pub min_fresh: Option<u64>,
 }
@@ -50,6 +51,7 @@ impl CacheControl {
                     "stale-while-revalidate" => cc.stale_while_revalidate = seconds,
                     "stale-if-error" => cc.stale_if_error = seconds,
                     "only-if-cached" => cc.only_if_cached = true,
+                    "must-understand" => cc.must_understand = true,
                     "max-stale" => cc.max_stale = Some(seconds),
                     "min-fresh" => cc.min_fresh = seconds,
                     _ => {}
@@ -109,12 +111,77 @@ pub fn heuristically_cacheable(status: StatusCode) -> bool {
     )
 }
 
-/// Statuses this cache stores at all.
+/// Status codes this cache understands: those RFC 9110 defines. Others
+/// are stored only with explicit freshness and never under `must-understand`.
 fn understood(status: StatusCode) -> bool {
     matches!(
         status.as_u16(),
-        200 | 203 | 204 | 300 | 301 | 302 | 303 | 307 | 308 | 404 | 405 | 410 | 414 | 451 | 501
+        200..=206 | 300..=308 | 400..=417 | 421..=426 | 428 | 429 | 431 | 451 | 500..=505 | 511
     )
+}
+
+/// `Surrogate-Control` directives that apply to this cache: untargeted
+/// ones, and those targeted at [`SURROGATE_NAME`] (Edge Architecture 1.0).
+/// They take precedence over `Cache-Control` for storing and freshness.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SurrogateControl {
+    pub max_age: Option<u64>,
+    pub no_store: bool,
+}
+
+/// The name this cache announces in `Surrogate-Capability`.
+pub const SURROGATE_NAME: &str = "newsmirror";
+
+impl SurrogateControl {
+    pub fn parse(headers: &HeaderMap) -> SurrogateControl {
+        let mut sc = SurrogateControl::default();
+        for value in headers.get_all("surrogate-control") {
+            let Ok(text) = value.to_str() else { continue };
+            for directive in split_directives(text) {
+                let (body, target) = match directive.split_once(';') {
+                    Some((b, t)) => (b, Some(t.trim())),
+                    None => (directive, None),
+                };
+                if target.is_some_and(|t| !t.eq_ignore_ascii_case(SURROGATE_NAME)) {
+                    continue;
+                }
+                let (name, arg) = match body.split_once('=') {
+                    Some((n, a)) => (n, Some(a)),
+                    None => (body, None),
+                };
+                // No whitespace around '=' (a token, then '=', then the value).
+                if name.ends_with(' ') || arg.is_some_and(|a| a.starts_with(' ')) {
+                    continue;
+                }
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "max-age" => {
+                        if let Some(v) = arg.and_then(|a| parse_delta(a.trim())) {
+                            sc.max_age = Some(v);
+                        }
+                    }
+                    "no-store" => sc.no_store = true,
+                    _ => {}
+                }
+            }
+        }
+        sc
+    }
+}
+
+/// Whether the response's `Age` is absent or one valid delta-seconds. An
+/// invalid, negative, fractional, parametrised or repeated `Age` makes the
+/// response stale (it cannot be trusted to be young).
+pub fn age_is_valid(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(header::AGE).iter();
+    match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => v
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())),
+        (Some(_), Some(_)) => false,
+    }
 }
 
 /// How the cache treats responses that say nothing about freshness.
@@ -133,12 +200,17 @@ pub fn storable(
     status: StatusCode,
     headers: &HeaderMap,
     cc: &CacheControl,
+    sc: &SurrogateControl,
     request_cc: &CacheControl,
 ) -> bool {
     if !(method == Method::GET || method == Method::HEAD) {
         return false;
     }
-    if !understood(status) || cc.no_store || request_cc.no_store || cc.private {
+    // Partial and not-modified answers are not stored as bodies.
+    if status.is_informational()
+        || status == StatusCode::PARTIAL_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
         return false;
     }
     if headers
@@ -149,10 +221,24 @@ pub fn storable(
     {
         return false;
     }
+    if sc.no_store || request_cc.no_store {
+        return false;
+    }
+    if sc.max_age.is_some() {
+        return true;
+    }
+    if cc.no_store || cc.private || (cc.must_understand && !understood(status)) {
+        return false;
+    }
     let explicit = cc.max_age.is_some()
         || cc.s_maxage.is_some()
         || headers.contains_key(header::EXPIRES)
         || cc.public;
+    if !understood(status) {
+        return cc.max_age.is_some()
+            || cc.s_maxage.is_some()
+            || headers.contains_key(header::EXPIRES);
+    }
     explicit || heuristically_cacheable(status) || cc.no_cache
 }
 
@@ -161,8 +247,12 @@ pub fn freshness_lifetime(
     status: StatusCode,
     headers: &HeaderMap,
     cc: &CacheControl,
+    sc: &SurrogateControl,
     defaults: Defaults,
 ) -> Duration {
+    if let Some(s) = sc.max_age {
+        return Duration::from_secs(s);
+    }
     if let Defaults::Mirror {
         default_ttl,
         force: true,
@@ -289,31 +379,42 @@ mod tests {
         );
     }
 
+    fn lifetime(hdr: &HeaderMap, defaults: Defaults) -> Duration {
+        let cc = CacheControl::parse(hdr);
+        freshness_lifetime(
+            StatusCode::OK,
+            hdr,
+            &cc,
+            &SurrogateControl::parse(hdr),
+            defaults,
+        )
+    }
+
+    fn can_store(method: Method, status: u16, hdr: &HeaderMap) -> bool {
+        let status = StatusCode::from_u16(status).unwrap();
+        storable(
+            &method,
+            status,
+            hdr,
+            &CacheControl::parse(hdr),
+            &SurrogateControl::parse(hdr),
+            &CacheControl::default(),
+        )
+    }
+
     #[test]
     fn s_maxage_beats_max_age_beats_expires() {
         let hdr = h(&[
             ("cache-control", "max-age=10, s-maxage=20"),
             ("expires", "Thu, 01 Jan 2099 00:00:00 GMT"),
         ]);
-        let cc = CacheControl::parse(&hdr);
-        assert_eq!(
-            freshness_lifetime(StatusCode::OK, &hdr, &cc, MIRROR),
-            Duration::from_secs(20)
-        );
+        assert_eq!(lifetime(&hdr, MIRROR), Duration::from_secs(20));
         let hdr = h(&[
             ("date", "Thu, 01 Jan 2026 00:00:00 GMT"),
             ("expires", "Thu, 01 Jan 2026 00:01:40 GMT"),
         ]);
-        let cc = CacheControl::parse(&hdr);
-        assert_eq!(
-            freshness_lifetime(StatusCode::OK, &hdr, &cc, MIRROR),
-            Duration::from_secs(100)
-        );
-        let hdr = h(&[("expires", "0")]);
-        assert_eq!(
-            freshness_lifetime(StatusCode::OK, &hdr, &CacheControl::parse(&hdr), MIRROR),
-            Duration::ZERO
-        );
+        assert_eq!(lifetime(&hdr, MIRROR), Duration::from_secs(100));
+        assert_eq!(lifetime(&h(&[("expires", "0")]), MIRROR), Duration::ZERO);
     }
 
     #[test]
@@ -322,93 +423,103 @@ mod tests {
             ("date", "Thu, 01 Jan 2026 00:00:00 GMT"),
             ("last-modified", "Wed, 31 Dec 2025 00:00:00 GMT"),
         ]);
-        let cc = CacheControl::parse(&hdr);
-        assert_eq!(
-            freshness_lifetime(StatusCode::OK, &hdr, &cc, MIRROR),
-            Duration::from_secs(300)
-        );
-        assert_eq!(
-            freshness_lifetime(StatusCode::OK, &hdr, &cc, Defaults::Plain),
-            Duration::from_secs(8640)
-        );
-        assert_eq!(
-            freshness_lifetime(
-                StatusCode::OK,
-                &h(&[]),
-                &CacheControl::default(),
-                Defaults::Plain
-            ),
-            Duration::ZERO
-        );
+        assert_eq!(lifetime(&hdr, MIRROR), Duration::from_secs(300));
+        assert_eq!(lifetime(&hdr, Defaults::Plain), Duration::from_secs(8640));
+        assert_eq!(lifetime(&h(&[]), Defaults::Plain), Duration::ZERO);
     }
 
     #[test]
     fn override_imposes_default_ttl() {
-        let hdr = h(&[("cache-control", "max-age=5")]);
         let forced = Defaults::Mirror {
             default_ttl: Duration::from_secs(300),
             force: true,
         };
         assert_eq!(
-            freshness_lifetime(StatusCode::OK, &hdr, &CacheControl::parse(&hdr), forced),
+            lifetime(&h(&[("cache-control", "max-age=5")]), forced),
             Duration::from_secs(300)
         );
     }
 
     #[test]
     fn private_no_store_and_vary_star_are_not_stored() {
-        let req = CacheControl::default();
         for cc in ["private", "no-store", "private, max-age=60"] {
-            let hdr = h(&[("cache-control", cc)]);
             assert!(
-                !storable(
-                    &Method::GET,
-                    StatusCode::OK,
-                    &hdr,
-                    &CacheControl::parse(&hdr),
-                    &req
-                ),
+                !can_store(Method::GET, 200, &h(&[("cache-control", cc)])),
                 "{cc}"
             );
         }
-        let hdr = h(&[("vary", "*")]);
-        assert!(!storable(
-            &Method::GET,
-            StatusCode::OK,
-            &hdr,
-            &CacheControl::parse(&hdr),
-            &req
+        assert!(!can_store(Method::GET, 200, &h(&[("vary", "*")])));
+        assert!(!can_store(Method::POST, 200, &h(&[])));
+        assert!(can_store(Method::GET, 200, &h(&[])));
+        assert!(!can_store(Method::GET, 500, &h(&[])));
+        assert!(can_store(
+            Method::GET,
+            302,
+            &h(&[("cache-control", "max-age=60")])
         ));
-        assert!(!storable(
-            &Method::POST,
-            StatusCode::OK,
-            &h(&[]),
-            &req,
-            &req
+        assert!(!can_store(Method::GET, 302, &h(&[])));
+    }
+
+    #[test]
+    fn any_final_status_with_explicit_freshness_is_stored_unless_must_understand() {
+        for status in [500, 503, 299, 599] {
+            assert!(
+                can_store(Method::GET, status, &h(&[("cache-control", "max-age=60")])),
+                "{status}"
+            );
+        }
+        assert!(!can_store(
+            Method::GET,
+            599,
+            &h(&[("cache-control", "max-age=60, must-understand")])
         ));
-        assert!(storable(&Method::GET, StatusCode::OK, &h(&[]), &req, &req));
-        assert!(!storable(
-            &Method::GET,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &h(&[]),
-            &req,
-            &req
+        assert!(can_store(
+            Method::GET,
+            200,
+            &h(&[("cache-control", "max-age=60, must-understand")])
         ));
-        let hdr = h(&[("cache-control", "max-age=60")]);
-        assert!(storable(
-            &Method::GET,
-            StatusCode::FOUND,
-            &hdr,
-            &CacheControl::parse(&hdr),
-            &req
+        assert!(!can_store(
+            Method::GET,
+            206,
+            &h(&[("cache-control", "max-age=60")])
         ));
-        assert!(!storable(
-            &Method::GET,
-            StatusCode::FOUND,
-            &h(&[]),
-            &req,
-            &req
-        ));
+    }
+
+    #[test]
+    fn surrogate_control_takes_precedence_for_this_cache() {
+        let hdr = h(&[
+            ("cache-control", "no-store"),
+            ("surrogate-control", "max-age=100;newsmirror"),
+        ]);
+        assert!(can_store(Method::GET, 200, &hdr));
+        assert_eq!(lifetime(&hdr, Defaults::Plain), Duration::from_secs(100));
+        let hdr = h(&[
+            ("cache-control", "max-age=100"),
+            ("surrogate-control", "no-store"),
+        ]);
+        assert!(!can_store(Method::GET, 200, &hdr));
+        let hdr = h(&[
+            ("cache-control", "max-age=100"),
+            ("surrogate-control", "max-age=1;other-cdn"),
+        ]);
+        assert_eq!(lifetime(&hdr, Defaults::Plain), Duration::from_secs(100));
+        let hdr = h(&[("surrogate-control", "foo, MaX-aGe=30")]);
+        assert_eq!(lifetime(&hdr, Defaults::Plain), Duration::from_secs(30));
+        let hdr = h(&[
+            ("cache-control", "max-age=1"),
+            ("surrogate-control", "max-age =100"),
+        ]);
+        assert_eq!(lifetime(&hdr, Defaults::Plain), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn only_one_plain_age_value_is_valid() {
+        assert!(age_is_valid(&h(&[])));
+        assert!(age_is_valid(&h(&[("age", "30")])));
+        for bad in ["abc", "-1", "1.0", "1,2", "7200;foo=1", ""] {
+            assert!(!age_is_valid(&h(&[("age", bad)])), "{bad}");
+        }
+        assert!(!age_is_valid(&h(&[("age", "0"), ("age", "0")])));
     }
 
     #[test]

@@ -474,8 +474,11 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
         return e("methods", "must list at least one method".into());
     }
     for (n, m) in site.methods.iter().enumerate() {
-        let ok = http::Method::from_str(m).is_ok_and(|m| m != http::Method::CONNECT)
-            && m.bytes().all(|b| b.is_ascii_uppercase());
+        // Any token (RFC 9110 §9.1), e.g. M-SEARCH; CONNECT is never forwarded.
+        let token = !m.is_empty()
+            && m.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let ok = token && http::Method::from_str(m).is_ok_and(|m| m != http::Method::CONNECT);
         if !ok {
             return Err((
                 format!("methods[{n}]"),

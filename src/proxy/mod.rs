@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use url::Url;
 
 use crate::app::App;
-use crate::cache::policy::{self, CacheControl, Defaults};
+use crate::cache::policy::{self, CacheControl, Defaults, SurrogateControl};
 use crate::cache::variants::{self, Coding, Variants};
 use crate::cache::{
     self, CacheKey, Entry, Fill, FillHead, Freshness, StreamHead, Validators, respond,
@@ -165,11 +165,13 @@ pub async fn serve(
         headers: parts.headers.clone(),
         mirror_path: parts.uri.path().to_owned(),
     };
-    let Some(cache) = app
-        .cache
-        .as_ref()
-        .filter(|_| matches!(parts.method, Method::GET | Method::HEAD))
-    else {
+    if !matches!(parts.method, Method::GET | Method::HEAD) {
+        let response = bypass(&ex, &parts, body).await?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        invalidate_after_unsafe(&ex, &parts.method, status, &headers).await;
+        return Ok(response);
+    }
+    let Some(cache) = app.cache.as_ref() else {
         return bypass(&ex, &parts, body).await;
     };
     let primary = CacheKey::primary(&ex.site.name, target.label(), ex.url.as_str());
@@ -233,6 +235,53 @@ pub async fn serve(
             None => bypass(&ex, &parts, Body::empty()).await,
         },
         FillHead::Failed(error) => Ok(error.page(Some(&ex.site))),
+    }
+}
+
+/// After a successful unsafe request (POST, PUT, DELETE, ...), stored
+/// answers for its URL and for the `Location`/`Content-Location` it names
+/// on the same site are stale by definition (RFC 9111 §4.4).
+async fn invalidate_after_unsafe(
+    ex: &Exchange,
+    method: &Method,
+    status: http::StatusCode,
+    headers: &HeaderMap,
+) {
+    let Some(cache) = ex.app.cache.as_ref() else {
+        return;
+    };
+    if method.is_safe() || !(status.is_success() || status.is_redirection()) {
+        return;
+    }
+    let mut urls = vec![ex.url.clone()];
+    for name in [header::LOCATION, header::CONTENT_LOCATION] {
+        let Some(value) = headers.get(&name).and_then(|v| v.to_str().ok()) else {
+            continue;
+        };
+        let absolute = ex
+            .url
+            .join(value)
+            .ok()
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| value.to_owned());
+        if let Some((Some(site), url)) = ex
+            .app
+            .mapper
+            .original_of(None, &absolute)
+            .or_else(|| ex.app.mapper.original_of(None, value))
+            && site == ex.site.id
+        {
+            urls.push(url);
+        }
+    }
+    for url in urls {
+        cache
+            .invalidate(CacheKey::primary(
+                &ex.site.name,
+                ex.target.label(),
+                url.as_str(),
+            ))
+            .await;
     }
 }
 
@@ -345,17 +394,28 @@ async fn run_fill(
         },
     )
     .await;
-    let stale_on_error = stale.clone().filter(|e| {
-        matches!(
-            e.freshness(Instant::now()),
+    // A stale copy may stand in when upstream fails: within the error
+    // window for a 5xx, within the (wider) unreachable window otherwise.
+    let now = Instant::now();
+    let stale_when = |unreachable: bool| {
+        stale.clone().filter(|e| match e.freshness(now) {
             Freshness::Stale {
-                serve_on_error: true,
+                serve_on_error,
+                serve_on_unreachable,
                 ..
+            } => {
+                if unreachable {
+                    serve_on_unreachable
+                } else {
+                    serve_on_error
+                }
             }
-        )
-    });
+            Freshness::Fresh => false,
+        })
+    };
+    let stale_on_error = stale_when(false);
     match fetched {
-        Err(error) => match stale_on_error {
+        Err(error) => match stale_when(true) {
             Some(entry) => fill.set_head(FillHead::Entry(entry, CacheResult::Stale)),
             None => fill.set_head(FillHead::Failed(Arc::new(error))),
         },
@@ -424,10 +484,23 @@ struct StorePolicy {
 }
 
 impl StorePolicy {
+    fn defaults(ex: &Exchange) -> Defaults {
+        match ex.app.cache.as_ref() {
+            Some(c) if ex.site.rewrite => Defaults::Mirror {
+                default_ttl: c.settings.default_ttl,
+                force: c.settings.override_ttl,
+            },
+            _ => Defaults::Plain,
+        }
+    }
+}
+
+impl StorePolicy {
     /// `None` when the response may not be stored (and so not shared).
     fn for_response(ex: &Exchange, p: &Prepared) -> Option<StorePolicy> {
         let cache = ex.app.cache.as_ref()?;
         let cc = CacheControl::parse(&p.upstream_headers);
+        let sc = SurrogateControl::parse(&p.upstream_headers);
         let request_cc = if ex.site.rewrite {
             // A public mirror ignores readers' Cache-Control: any reader
             // could otherwise make every request go upstream.
@@ -440,6 +513,7 @@ impl StorePolicy {
             p.status,
             &p.upstream_headers,
             &cc,
+            &sc,
             &request_cc,
         ) {
             return None;
@@ -459,15 +533,12 @@ impl StorePolicy {
         if too_big {
             return None;
         }
-        let defaults = if ex.site.rewrite {
-            Defaults::Mirror {
-                default_ttl: cache.settings.default_ttl,
-                force: cache.settings.override_ttl,
-            }
+        let lifetime = if policy::age_is_valid(&p.upstream_headers) {
+            policy::freshness_lifetime(p.status, &p.upstream_headers, &cc, &sc, Self::defaults(ex))
         } else {
-            Defaults::Plain
+            // An Age that cannot be read cannot be trusted to be young.
+            std::time::Duration::ZERO
         };
-        let lifetime = policy::freshness_lifetime(p.status, &p.upstream_headers, &cc, defaults);
         let initial_age = policy::initial_age(&p.upstream_headers, p.request_time, p.response_time);
         let validators = Validators::from_headers(&p.upstream_headers);
         // Nothing to gain from storing what is stale at once and cannot be revalidated.
@@ -566,9 +637,16 @@ async fn stream_and_store(
             cache.settings.stale_if_error,
             ex.site.rewrite,
         ),
+        // Unreachable upstream: the configured window, for plain sites too.
+        stale_if_unreachable: window(
+            policy.cc.stale_if_error,
+            cache.settings.stale_if_error,
+            true,
+        ),
         must_revalidate: policy.cc.must_revalidate
             || policy.cc.proxy_revalidate
-            || policy.cc.s_maxage.is_some(),
+            || policy.cc.s_maxage.is_some()
+            || policy.cc.no_cache,
         validators: Validators::from_headers(&prepared.upstream_headers),
         vary: cache::vary_names(&prepared.upstream_headers, plain),
         upstream: freshness_headers(&prepared.upstream_headers),
@@ -638,22 +716,58 @@ fn entry_headers(mut headers: HeaderMap, plain: bool) -> HeaderMap {
     headers
 }
 
-/// The upstream headers that decide freshness, kept for revalidation.
+/// Upstream headers that decide freshness, kept with an entry for revalidation.
+const FRESHNESS_HEADERS: &[&str] = &[
+    "cache-control",
+    "surrogate-control",
+    "expires",
+    "date",
+    "last-modified",
+    "etag",
+    "age",
+];
+
+/// Headers a 304 never updates (RFC 9111 §3.2): they describe the stored
+/// body itself, or the connection.
+const NOT_UPDATED_BY_304: &[&str] = &[
+    "content-length",
+    "content-encoding",
+    "content-md5",
+    "content-range",
+    "etag",
+    "transfer-encoding",
+    "connection",
+    "age",
+];
+
 fn freshness_headers(upstream: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::new();
-    for name in [
-        header::CACHE_CONTROL,
-        header::EXPIRES,
-        header::DATE,
-        header::LAST_MODIFIED,
-        header::ETAG,
-        header::AGE,
-    ] {
-        for v in upstream.get_all(&name) {
-            out.append(name.clone(), v.clone());
+    for name in FRESHNESS_HEADERS {
+        for v in upstream.get_all(*name) {
+            out.append(*name, v.clone());
         }
     }
     out
+}
+
+/// Replaces in `target` every header `source` has (all its field lines),
+/// except those in `skip`.
+fn update_headers(
+    target: &mut HeaderMap,
+    source: &HeaderMap,
+    only: Option<&[&str]>,
+    skip: &[&str],
+) {
+    for name in source.keys() {
+        let n = name.as_str();
+        if skip.contains(&n) || only.is_some_and(|o| !o.contains(&n)) {
+            continue;
+        }
+        target.remove(name);
+        for v in source.get_all(name) {
+            target.append(name.clone(), v.clone());
+        }
+    }
 }
 
 /// A stored entry confirmed by a 304: new freshness from the merged
@@ -666,42 +780,15 @@ fn revalidated(
     response_time: std::time::SystemTime,
 ) -> Entry {
     let mut upstream = old.upstream.clone();
-    for name in [
-        header::CACHE_CONTROL,
-        header::EXPIRES,
-        header::DATE,
-        header::LAST_MODIFIED,
-        header::ETAG,
-        header::AGE,
-    ] {
-        if fresh.contains_key(&name) {
-            upstream.remove(&name);
-            for v in fresh.get_all(&name) {
-                upstream.append(name.clone(), v.clone());
-            }
-        }
-    }
+    update_headers(&mut upstream, fresh, Some(FRESHNESS_HEADERS), &["etag"]);
     if !fresh.contains_key(header::AGE) {
         upstream.remove(header::AGE);
     }
     let cc = CacheControl::parse(&upstream);
-    let defaults = match ex.app.cache.as_ref() {
-        Some(c) if ex.site.rewrite => Defaults::Mirror {
-            default_ttl: c.settings.default_ttl,
-            force: c.settings.override_ttl,
-        },
-        _ => Defaults::Plain,
-    };
+    let sc = SurrogateControl::parse(&upstream);
     let mut headers = old.headers.clone();
     if old.plain {
-        for (name, value) in fresh {
-            if !matches!(
-                name.as_str(),
-                "content-length" | "content-encoding" | "transfer-encoding" | "connection" | "age"
-            ) {
-                headers.insert(name.clone(), value.clone());
-            }
-        }
+        update_headers(&mut headers, fresh, None, NOT_UPDATED_BY_304);
     }
     Entry {
         status: old.status,
@@ -712,9 +799,16 @@ fn revalidated(
         surrogate_keys: old.surrogate_keys.clone(),
         stored_at: Instant::now(),
         initial_age: policy::initial_age(&upstream, request_time, response_time),
-        lifetime: policy::freshness_lifetime(old.status, &upstream, &cc, defaults),
+        lifetime: policy::freshness_lifetime(
+            old.status,
+            &upstream,
+            &cc,
+            &sc,
+            StorePolicy::defaults(ex),
+        ),
         stale_while_revalidate: old.stale_while_revalidate,
         stale_if_error: old.stale_if_error,
+        stale_if_unreachable: old.stale_if_unreachable,
         must_revalidate: old.must_revalidate,
         validators: Validators::from_headers(&upstream),
         vary: old.vary.clone(),
