@@ -15,6 +15,10 @@
 #   MIN_REQUIRED_RATE   e.g. "80": exit 3 if newsmirror's required pass rate
 #                       is lower (for CI, once the cache exists)
 #   KEEP_WORK=1         keep the temporary folder (configs, logs, cache)
+#   CONFORMANCE_RESULTS folder for the results (default: conformance/results)
+#   CONFORMANCE_NO_INSTALL=1
+#                       never install (fail instead): how tests/conformance.rs
+#                       runs it, with no network beyond loopback
 #
 # Output: conformance/results/<target>.json (the suite's raw results),
 # <target>.summary.json (scores and run metadata), <target>.failures.txt
@@ -29,7 +33,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/.." && pwd)"
 SUITE_VERSION="0.4.5"
 SUITE_DIR="${HERE}/node_modules/http-cache-tests"
-RESULTS="${HERE}/results"
+RESULTS="${CONFORMANCE_RESULTS:-${HERE}/results}"
 
 log() { printf '[conformance] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -122,6 +126,9 @@ installed_version() {
   node -p 'require(process.argv[1]).version' "${SUITE_DIR}/package.json" 2>/dev/null || true
 }
 if [[ "$(installed_version)" != "${SUITE_VERSION}" ]]; then
+  if [[ "${CONFORMANCE_NO_INSTALL:-0}" == 1 ]]; then
+    die "http-cache-tests@${SUITE_VERSION} is not installed: run .ci/run (or npm ci in conformance/)"
+  fi
   log "installing http-cache-tests@${SUITE_VERSION} (npm ci, from package-lock.json)"
   (cd "${HERE}" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
   [[ "$(installed_version)" == "${SUITE_VERSION}" ]] ||
