@@ -25,7 +25,8 @@ fn http_cache_conformance_required_pass_rate() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let failures = std::fs::read_to_string(results.path().join("newsmirror.failures.txt")).unwrap_or_default();
+    let failures =
+        std::fs::read_to_string(results.path().join("newsmirror.failures.txt")).unwrap_or_default();
     assert!(
         output.status.success(),
         "conformance below {MIN_REQUIRED_RATE}% or not run:\n{stdout}\n{stderr}\n{failures}"

@@ -8,6 +8,7 @@
 //! - [`variants`]: br and gzip made once at fill; the choice per request.
 //! - [`respond`]: a stored entry as an HTTP response (304, ranges, HEAD).
 
+pub mod compress;
 pub mod fill;
 pub mod policy;
 pub mod respond;
@@ -68,8 +69,8 @@ pub struct Validators {
 impl Validators {
     pub fn from_headers(h: &HeaderMap) -> Validators {
         Validators {
-            etag: h.get(header::ETAG).cloned(),
-            last_modified: h.get(header::LAST_MODIFIED).cloned(),
+            etag: h.get(header::ETAG).map(detach_value),
+            last_modified: h.get(header::LAST_MODIFIED).map(detach_value),
         }
     }
 
@@ -108,6 +109,8 @@ pub struct Entry {
     pub validators: Validators,
     /// Request header names the response varies on (besides Accept-Encoding).
     pub vary: Vec<HeaderName>,
+    /// Text-like and ours to encode: compressed variants are (or will be) made.
+    pub compressible: bool,
     /// Upstream's freshness headers (Cache-Control, Expires, Date, ...),
     /// merged with a 304's on revalidation.
     pub upstream: HeaderMap,
@@ -221,6 +224,8 @@ pub struct Cache {
     fills: Mutex<HashMap<CacheKey, Arc<Fill>>>,
     pub settings: CacheSettings,
     metrics: Arc<Metrics>,
+    /// Makes compressed variants off the async runtime.
+    pub compressor: compress::Compressor,
 }
 
 impl Cache {
@@ -262,6 +267,10 @@ impl Cache {
                 stale_if_error: config.stale_if_error.get(),
             },
             metrics,
+            compressor: {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                compress::Compressor::new(cores, cores)
+            },
         })
     }
 
@@ -418,6 +427,25 @@ impl Cache {
             .stored_entries
             .set(i64::try_from(self.entries.entry_count()).unwrap_or(i64::MAX));
     }
+}
+
+/// A header value in an allocation of its own. Values parsed by hyper are
+/// slices of the connection's read buffer: keeping one in a stored entry
+/// would keep that whole buffer (often most of the body) alive, twice the
+/// memory the entry is counted for (measured with examples/cache_memory.rs).
+pub fn detach_value(v: &HeaderValue) -> HeaderValue {
+    let mut copy = HeaderValue::from_bytes(v.as_bytes()).unwrap_or_else(|_| v.clone());
+    copy.set_sensitive(v.is_sensitive());
+    copy
+}
+
+/// Every value of `headers` in its own allocation (see [`detach_value`]).
+pub fn detach(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        out.append(name.clone(), detach_value(value));
+    }
+    out
 }
 
 /// The request's values of `names`, normalised (combined field lines,

@@ -117,17 +117,26 @@ fn gzip(data: &[u8]) -> Option<Bytes> {
         flate2::Compression::new(6),
     );
     e.write_all(data).ok()?;
-    e.finish().ok().map(Bytes::from)
+    e.finish().ok().map(exact)
 }
 
 fn brotli(data: &[u8]) -> Option<Bytes> {
     let mut out = Vec::with_capacity(data.len() / 3);
     {
-        let mut w = brotli::CompressorWriter::new(&mut out, 16 * 1024, 6, 22);
+        // A window no larger than the body: the encoder's buffers scale with
+        // it (a 4 MiB window for a 60 KB page costs megabytes per call).
+        let lgwin = (usize::BITS - data.len().max(1).leading_zeros()).clamp(18, 22);
+        let mut w = brotli::CompressorWriter::new(&mut out, 16 * 1024, 6, lgwin);
         w.write_all(data).ok()?;
         w.flush().ok()?;
     }
-    Some(Bytes::from(out))
+    Some(exact(out))
+}
+
+/// Bytes that hold no spare capacity: what the cache counts is what it holds.
+pub fn exact(mut v: Vec<u8>) -> Bytes {
+    v.shrink_to_fit();
+    Bytes::from(v)
 }
 
 /// A strong validator from the identity body's hash; compressed forms get

@@ -182,7 +182,12 @@ pub async fn serve(
     let now = Instant::now();
     let stale = match cache.get(&key).await {
         Some(entry) => match entry.freshness(now) {
-            Freshness::Fresh => return Ok(answer(&app, &entry, &parts, CacheResult::Hit)),
+            Freshness::Fresh => {
+                if entry.compressible {
+                    compress_in_background(&app, key.clone(), entry.clone());
+                }
+                return Ok(answer(&app, &entry, &parts, CacheResult::Hit));
+            }
             Freshness::Stale {
                 serve_while_revalidating: true,
                 ..
@@ -608,7 +613,9 @@ async fn stream_and_store(
         return;
     }
     let plain = !ex.site.rewrite;
-    let identity = kept.freeze();
+    // Exactly the body's size: a grown buffer can hold twice what it counts.
+    let identity = Bytes::copy_from_slice(&kept);
+    drop(kept);
     let entry = Arc::new(Entry {
         status: prepared.status,
         etags: [
@@ -616,7 +623,7 @@ async fn stream_and_store(
             etag_value(&identity, Coding::Gzip),
             etag_value(&identity, Coding::Br),
         ],
-        headers: entry_headers(headers, plain),
+        headers: cache::detach(&entry_headers(headers, plain)),
         variants: Variants {
             identity,
             gzip: None,
@@ -649,7 +656,10 @@ async fn stream_and_store(
             || policy.cc.no_cache,
         validators: Validators::from_headers(&prepared.upstream_headers),
         vary: cache::vary_names(&prepared.upstream_headers, plain),
-        upstream: freshness_headers(&prepared.upstream_headers),
+        upstream: cache::detach(&freshness_headers(&prepared.upstream_headers)),
+        compressible: !plain
+            && !prepared.encoded_as_is
+            && variants::compressible(&prepared.media_type),
     });
     // Stored before the readers see the end, so that a request arriving
     // after any of them finished is a hit.
@@ -658,19 +668,32 @@ async fn stream_and_store(
         .await;
     fill.finish(Ok(()));
     cache.fill_done(key);
-    if plain || prepared.encoded_as_is || !variants::compressible(&prepared.media_type) {
-        return;
+    if entry.compressible {
+        compress_in_background(&ex.app, stored_key, entry);
     }
-    // Compressed variants are made off the async runtime and swapped in;
-    // until then, hits get the identity body.
-    let identity = entry.variants.identity.clone();
-    let media = prepared.media_type.clone();
-    let Ok(built) = tokio::task::spawn_blocking(move || Variants::build(identity, &media)).await
+}
+
+/// Makes the br and gzip variants of `entry` off the async runtime and swaps
+/// them in, if a compression slot is free now; otherwise leaves it to a
+/// later hit. Work never queues up behind a slow compressor.
+fn compress_in_background(app: &Arc<App>, key: CacheKey, entry: Arc<Entry>) {
+    let Some(cache) = app.cache.as_ref() else {
+        return;
+    };
+    let media = crate::headers::media_type(entry.headers.get(header::CONTENT_TYPE));
+    let Some(done) = cache
+        .compressor
+        .try_submit(entry.variants.identity.clone(), media)
     else {
         return;
     };
-    if built.has_alternatives() {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let (Ok(built), Some(cache)) = (done.await, app.cache.as_ref()) else {
+            return;
+        };
         let upgraded = Arc::new(Entry {
+            compressible: false,
             variants: built,
             headers: entry.headers.clone(),
             etags: entry.etags.clone(),
@@ -680,8 +703,8 @@ async fn stream_and_store(
             validators: entry.validators.clone(),
             ..*entry
         });
-        cache.upgrade(stored_key, &entry, upgraded).await;
-    }
+        cache.upgrade(key, &entry, upgraded).await;
+    });
 }
 
 /// A stale window: the response's own directive, else (for the mirror) the
@@ -790,6 +813,8 @@ fn revalidated(
     if old.plain {
         update_headers(&mut headers, fresh, None, NOT_UPDATED_BY_304);
     }
+    let headers = cache::detach(&headers);
+    let upstream = cache::detach(&upstream);
     Entry {
         status: old.status,
         headers,
@@ -812,6 +837,7 @@ fn revalidated(
         must_revalidate: old.must_revalidate,
         validators: Validators::from_headers(&upstream),
         vary: old.vary.clone(),
+        compressible: old.compressible,
         upstream,
     }
 }
