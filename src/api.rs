@@ -113,15 +113,7 @@ impl ArticleJson {
 
 /// `[site.article]` as the extractor's selectors.
 pub fn selectors(site: &Site) -> Option<Selectors> {
-    site.article.as_ref().map(|a| Selectors {
-        title: a.title.clone(),
-        body: a.body.clone(),
-        byline: a.byline.clone(),
-        published: a.published.clone(),
-        lead_image: a.lead_image.clone(),
-        caption: a.caption.clone(),
-        tags: a.tags.clone(),
-    })
+    site.article.as_ref().map(crate::config::ArticleSelectors::selectors)
 }
 
 /// Runs the extractor off the async runtime, bounded by [`EXTRACT_DEADLINE`].

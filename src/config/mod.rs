@@ -177,6 +177,21 @@ pub struct ArticleSelectors {
     pub tags: Option<String>,
 }
 
+impl ArticleSelectors {
+    /// The extractor's form of these selectors.
+    pub fn selectors(&self) -> crate::extract::Selectors {
+        crate::extract::Selectors {
+            title: self.title.clone(),
+            body: self.body.clone(),
+            byline: self.byline.clone(),
+            published: self.published.clone(),
+            lead_image: self.lead_image.clone(),
+            caption: self.caption.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+}
+
 fn default_mount() -> String {
     "/".to_owned()
 }
@@ -508,16 +523,7 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
         }
     }
     if let Some(a) = &site.article {
-        let selectors = crate::extract::Selectors {
-            title: a.title.clone(),
-            body: a.body.clone(),
-            byline: a.byline.clone(),
-            published: a.published.clone(),
-            lead_image: a.lead_image.clone(),
-            caption: a.caption.clone(),
-            tags: a.tags.clone(),
-        };
-        if let Err(e) = selectors.validate() {
+        if let Err(e) = a.selectors().validate() {
             return Err((
                 "article".to_owned(),
                 format!("a selector cannot be used: {e}"),
