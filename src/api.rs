@@ -113,7 +113,9 @@ impl ArticleJson {
 
 /// `[site.article]` as the extractor's selectors.
 pub fn selectors(site: &Site) -> Option<Selectors> {
-    site.article.as_ref().map(crate::config::ArticleSelectors::selectors)
+    site.article
+        .as_ref()
+        .map(crate::config::ArticleSelectors::selectors)
 }
 
 /// Runs the extractor off the async runtime, bounded by [`EXTRACT_DEADLINE`].

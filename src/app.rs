@@ -12,6 +12,7 @@ use http::{HeaderValue, Method, StatusCode, Version, header};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::error::MirrorError;
+use crate::forwarded::ClientView;
 use crate::html::SiteRules;
 use crate::metrics::{Metrics, Route};
 use crate::proxy;
@@ -105,8 +106,31 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/_/", any(not_found))
         .fallback(proxy::page)
         .layer(middleware::from_fn(refuse_proxy_requests))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            attach_client_view,
+        ))
         .layer(middleware::from_fn_with_state(app.clone(), count_requests))
         .with_state(app)
+}
+
+/// Works out, once per request, what it says about its reader
+/// ([`ClientView`]), believing forwarding headers only from trusted proxies.
+async fn attach_client_view(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let tls = req.uri().scheme_str() == Some("https");
+    let view = ClientView::of(
+        peer,
+        req.headers(),
+        req.uri(),
+        tls,
+        &app.config.server.trusted_proxies,
+    );
+    req.extensions_mut().insert(view);
+    next.run(req).await
 }
 
 /// Counts every answer by route and status.

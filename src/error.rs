@@ -35,6 +35,7 @@ impl MirrorError {
     pub fn status(&self) -> StatusCode {
         match self {
             MirrorError::Route(RouteError::NoSite) => StatusCode::NOT_FOUND,
+            MirrorError::Route(RouteError::UnknownHost(_)) => StatusCode::MISDIRECTED_REQUEST,
             MirrorError::Route(RouteError::BadPath(_)) => StatusCode::BAD_REQUEST,
             MirrorError::Route(RouteError::HostNotAllowed(_) | RouteError::BadSignature) => {
                 StatusCode::FORBIDDEN
@@ -44,6 +45,7 @@ impl MirrorError {
             MirrorError::Upstream(
                 UpstreamError::ConnectTimeout { .. } | UpstreamError::HeaderTimeout { .. },
             ) => StatusCode::GATEWAY_TIMEOUT,
+            MirrorError::Upstream(UpstreamError::NotPublic { .. }) => StatusCode::FORBIDDEN,
             MirrorError::Upstream(_) => StatusCode::BAD_GATEWAY,
             MirrorError::Body(BodyError::IdleTimeout(_)) => StatusCode::GATEWAY_TIMEOUT,
             MirrorError::Body(_) => StatusCode::BAD_GATEWAY,

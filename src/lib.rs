@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod escape;
 pub mod extract;
+pub mod forwarded;
 pub mod headers;
 pub mod html;
 pub mod metrics;

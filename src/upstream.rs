@@ -39,6 +39,19 @@ pub struct UpstreamRequest {
     pub url: Url,
     pub headers: HeaderMap,
     pub body: Body,
+    pub reach: Reach,
+}
+
+/// Which addresses a request may connect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// A configured site's upstream: wherever DNS or `[upstream.origins]` says.
+    Any,
+    /// Images and assets, whose URLs pages name: only public addresses
+    /// (no loopback, private, link-local, ... ranges), unless the host is
+    /// pinned in `[upstream.origins]`. A page cannot make the mirror fetch
+    /// from its own network.
+    PublicOnly,
 }
 
 /// An upstream's answer, body still streaming.
@@ -59,6 +72,8 @@ pub enum UpstreamError {
     HeaderTimeout { host: String, after: Duration },
     #[error("{host} broke the exchange: {reason}")]
     Protocol { host: String, reason: String },
+    #[error("{host} is not at a public address; the mirror does not fetch from it")]
+    NotPublic { host: String },
 }
 
 /// Why a body stopped before its end.
@@ -79,6 +94,8 @@ pub enum BodyError {
 #[derive(Clone)]
 pub struct Upstream {
     client: Client<OriginConnector, Body>,
+    /// The same, connecting to public addresses only ([`Reach::PublicOnly`]).
+    public: Client<OriginConnector, Body>,
     header_timeout: Duration,
     idle_timeout: Duration,
 }
@@ -90,16 +107,18 @@ impl Upstream {
 
     /// A client trusting `roots` (tests add their own CA).
     pub fn with_roots(config: &UpstreamConfig, roots: rustls::RootCertStore) -> Self {
-        let connector = OriginConnector::new(config, roots);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(32)
-            .http1_max_headers(256)
-            .build(connector);
+        let build = |public_only: bool| {
+            Client::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
+                .timer(TokioTimer::new())
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(32)
+                .http1_max_headers(256)
+                .build(OriginConnector::new(config, roots.clone(), public_only))
+        };
         Upstream {
-            client,
+            client: build(false),
+            public: build(true),
             header_timeout: config.header_timeout.get(),
             idle_timeout: config.idle_timeout.get(),
         }
@@ -116,12 +135,16 @@ impl Upstream {
                 host: host.clone(),
                 reason: format!("invalid URL: {e}"),
             })?;
+        let client = match req.reach {
+            Reach::Any => &self.client,
+            Reach::PublicOnly => &self.public,
+        };
         let mut request = http::Request::new(req.body);
         *request.method_mut() = req.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = req.headers;
         let response =
-            match tokio::time::timeout(self.header_timeout, self.client.request(request)).await {
+            match tokio::time::timeout(self.header_timeout, client.request(request)).await {
                 Err(_) => {
                     return Err(UpstreamError::HeaderTimeout {
                         host,
@@ -146,6 +169,7 @@ fn classify(host: String, e: &hyper_util::client::legacy::Error) -> UpstreamErro
         if let Some(c) = s.downcast_ref::<ConnectError>() {
             return match c {
                 ConnectError::Timeout => UpstreamError::ConnectTimeout { host },
+                ConnectError::NotPublic => UpstreamError::NotPublic { host },
                 other => UpstreamError::Connect {
                     host,
                     reason: other.to_string(),
@@ -250,6 +274,8 @@ pub enum ConnectError {
     Tls(io::Error),
     #[error("invalid TLS server name {0:?}")]
     ServerName(String),
+    #[error("no public address")]
+    NotPublic,
 }
 
 #[derive(Clone, Debug)]
@@ -269,10 +295,11 @@ struct ConnectorInner {
     origins: HashMap<String, Origin>,
     tls: TlsConnector,
     connect_timeout: Duration,
+    public_only: bool,
 }
 
 impl OriginConnector {
-    fn new(config: &UpstreamConfig, roots: rustls::RootCertStore) -> Self {
+    fn new(config: &UpstreamConfig, roots: rustls::RootCertStore, public_only: bool) -> Self {
         let origins = config
             .origins
             .iter()
@@ -298,6 +325,7 @@ impl OriginConnector {
                 origins,
                 tls: TlsConnector::from(Arc::new(tls)),
                 connect_timeout: config.connect_timeout.get(),
+                public_only,
             }),
         }
     }
@@ -331,6 +359,9 @@ impl ConnectorInner {
             .ok_or(ConnectError::NoHost)?
             .trim_matches(['[', ']'])
             .to_ascii_lowercase();
+        // A host pinned in [upstream.origins] is the operator's choice;
+        // anything else is checked when public addresses are required.
+        let pinned = self.origins.contains_key(&name);
         let origin = match self.origins.get(&name) {
             Some(o) => o.clone(),
             None => {
@@ -342,7 +373,7 @@ impl ConnectorInner {
                 }
             }
         };
-        let tcp = connect_tcp(&origin.host, origin.port).await?;
+        let tcp = connect_tcp(&origin.host, origin.port, self.public_only && !pinned).await?;
         let _ = tcp.set_nodelay(true);
         if !origin.tls {
             return Ok(UpstreamIo::Plain(tcp));
@@ -363,14 +394,22 @@ impl ConnectorInner {
     }
 }
 
-async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
-    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+async fn connect_tcp(host: &str, port: u16, public_only: bool) -> Result<TcpStream, ConnectError> {
+    let mut addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => tokio::net::lookup_host((host, port))
             .await
             .map_err(ConnectError::Resolve)?
             .collect(),
     };
+    if public_only {
+        // Checked on the addresses actually dialled, after resolution: a
+        // name that resolves to a private address is refused like the address.
+        addrs.retain(|a| is_public(a.ip()));
+        if addrs.is_empty() {
+            return Err(ConnectError::NotPublic);
+        }
+    }
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
     for addr in addrs {
         match TcpStream::connect(addr).await {
@@ -379,6 +418,55 @@ async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
         }
     }
     Err(ConnectError::Tcp(last))
+}
+
+/// Whether `ip` is a globally routable unicast address: not loopback,
+/// private, shared (CGNAT), link-local, unspecified, multicast, broadcast,
+/// documentation, benchmarking or reserved space, in IPv4 or IPv6 (IPv6
+/// forms that embed an IPv4 address are judged by that address).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || o[0] >= 240
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            // NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits.
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+                let v4 = std::net::Ipv4Addr::new(
+                    (s[6] >> 8) as u8,
+                    s[6] as u8,
+                    (s[7] >> 8) as u8,
+                    s[7] as u8,
+                );
+                return is_public(IpAddr::V4(v4));
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x0100 && s[1..4] == [0, 0, 0])
+                || s[0..6] == [0, 0, 0, 0, 0, 0])
+        }
+    }
 }
 
 /// A connection to an upstream, plain or TLS.
@@ -443,6 +531,52 @@ impl AsyncWrite for UpstreamIo {
         match self {
             UpstreamIo::Plain(s) => s.is_write_vectored(),
             UpstreamIo::Tls(s) => s.is_write_vectored(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_globally_routable_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2001:db8::1",
+            "::127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "203.0.114.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
 }

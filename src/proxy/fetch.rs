@@ -20,7 +20,7 @@ use crate::headers::{self, BodyHandling};
 use crate::html::PageContext;
 use crate::pipeline::{self, Rewrite};
 use crate::site::Site;
-use crate::upstream::{BodyError, UpstreamRequest, UpstreamResponse};
+use crate::upstream::{BodyError, Reach, UpstreamRequest, UpstreamResponse};
 
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
 
@@ -121,6 +121,10 @@ pub async fn fetch(app: &App, req: FetchRequest<'_>) -> Result<Fetched, MirrorEr
             url: req.url.clone(),
             headers: upstream_headers,
             body,
+            reach: match req.target {
+                Target::Page => Reach::Any,
+                Target::Asset | Target::Image => Reach::PublicOnly,
+            },
         })
         .await;
     let response = match result {

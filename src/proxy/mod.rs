@@ -29,6 +29,7 @@ use crate::cache::{
     self, CacheKey, Entry, Fill, FillHead, Freshness, StreamHead, Validators, respond,
 };
 use crate::error::MirrorError;
+use crate::forwarded::ClientView;
 use crate::metrics::CacheResult;
 use crate::site::Site;
 use crate::url_map::{ASSET_PREFIX, IMAGE_PREFIX, RouteError};
@@ -888,7 +889,10 @@ fn surrogate_keys(ex: &Exchange) -> Vec<String> {
 /// of the mirror.
 fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> {
     let referer = Url::parse(parts.headers.get(header::REFERER)?.to_str().ok()?).ok()?;
-    let host = host_of(&parts.uri, &parts.headers)?;
+    let host = match parts.extensions.get::<ClientView>() {
+        Some(view) => view.host.clone()?,
+        None => host_of(&parts.uri, &parts.headers)?,
+    };
     if referer.host_str()? != host {
         return None;
     }
@@ -897,10 +901,14 @@ fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> {
     HeaderValue::from_str(original.as_str()).ok()
 }
 
-/// The request's host name, lower-case, without port: from the URI
-/// (HTTP/2, absolute form) or the `Host` header.
+/// The host name the reader asked for, lower-case, without port: as the
+/// request's [`ClientView`] has it (a trusted proxy's `X-Forwarded-Host`),
+/// else from the URI (HTTP/2) or the `Host` header.
 pub fn request_host(req: &Request) -> Option<String> {
-    host_of(req.uri(), req.headers())
+    match req.extensions().get::<ClientView>() {
+        Some(view) => view.host.clone(),
+        None => host_of(req.uri(), req.headers()),
+    }
 }
 
 fn host_of(uri: &http::Uri, headers: &HeaderMap) -> Option<String> {

@@ -74,6 +74,8 @@ impl Mapped {
 pub enum RouteError {
     #[error("no mirrored site answers for this host and path")]
     NoSite,
+    #[error("this server does not answer for the host {0:?}")]
+    UnknownHost(String),
     #[error("the path is not allowed: {0}")]
     BadPath(&'static str),
     #[error("host {0:?} is not an asset host of any mirrored site")]
@@ -252,6 +254,13 @@ impl UrlMapper {
     pub fn route(&self, host: Option<&str>, path_and_query: &str) -> Result<Route, RouteError> {
         let (path, query) = split_query(path_and_query);
         check_path(path)?;
+        // When every site is chosen by host name, a request for any other
+        // host is not ours at all (RFC 9110 §15.5.20: 421).
+        if self.sites.iter().all(|s| !s.hosts.is_empty())
+            && !host.is_some_and(|h| self.sites.iter().any(|s| s.hosts.iter().any(|x| x == h)))
+        {
+            return Err(RouteError::UnknownHost(host.unwrap_or_default().to_owned()));
+        }
         let site = self
             .sites
             .iter()

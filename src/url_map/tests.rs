@@ -412,3 +412,28 @@ fn public_url_makes_absolute_urls() {
         mirror("https://w.mirror.org/w/a")
     );
 }
+
+#[test]
+fn when_every_site_has_hosts_other_hosts_are_misdirected() {
+    let m = mapper_with(
+        r#"
+[[site]]
+name = "a"
+upstream = "https://www.a.com"
+hosts = ["a.mirror.org"]
+[[site]]
+name = "b"
+upstream = "https://www.b.com"
+hosts = ["b.mirror.org"]
+"#,
+    );
+    assert_eq!(m.route(Some("a.mirror.org"), "/x").unwrap().site, SiteId(0));
+    assert_eq!(
+        m.route(Some("evil.org"), "/x"),
+        Err(RouteError::UnknownHost("evil.org".into()))
+    );
+    assert!(matches!(
+        m.route(None, "/x"),
+        Err(RouteError::UnknownHost(_))
+    ));
+}

@@ -1,0 +1,257 @@
+//! What a request says about its reader (address, host, scheme), believed
+//! only from `server.trusted_proxies`.
+//!
+//! Behind a CDN or load balancer, the peer is the proxy and the reader's own
+//! address and the host they asked for come in `X-Forwarded-For`/`-Host`/
+//! `-Proto` or `Forwarded` (RFC 7239). From anyone else those headers are
+//! ignored: they change neither routing, nor the cache key, nor any URL in a
+//! body (nothing in a body depends on them at all).
+
+use std::net::{IpAddr, SocketAddr};
+
+use http::{HeaderMap, Uri, header};
+
+use crate::config::Cidr;
+
+/// The reader as far as this request can be believed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientView {
+    /// The reader's address (the peer's, or the nearest untrusted hop).
+    pub ip: Option<IpAddr>,
+    /// The host name the reader asked for, lower-case, without port.
+    pub host: Option<String>,
+    /// `http` or `https`.
+    pub proto: String,
+}
+
+fn trusted(ip: IpAddr, proxies: &[Cidr]) -> bool {
+    proxies.iter().any(|c| c.contains(&ip))
+}
+
+impl ClientView {
+    /// `peer` is the TCP peer; `tls` whether this connection is TLS.
+    pub fn of(
+        peer: Option<SocketAddr>,
+        headers: &HeaderMap,
+        uri: &Uri,
+        tls: bool,
+        proxies: &[Cidr],
+    ) -> ClientView {
+        let own_host = uri
+            .host()
+            .map(str::to_owned)
+            .or_else(|| {
+                let value = headers.get(header::HOST)?.to_str().ok()?;
+                value
+                    .parse::<http::uri::Authority>()
+                    .ok()
+                    .map(|a| a.host().to_owned())
+            })
+            .map(|h| normalise_host(&h));
+        let mut view = ClientView {
+            ip: peer.map(|p| p.ip()),
+            host: own_host,
+            proto: if tls { "https" } else { "http" }.to_owned(),
+        };
+        let Some(peer) = peer.filter(|p| trusted(p.ip(), proxies)) else {
+            return view;
+        };
+        let forwarded = Forwarded::parse(headers);
+        // The reader is the last address in the chain that is not one of ours.
+        let chain: Vec<IpAddr> = if forwarded.for_.is_empty() {
+            list(headers, "x-forwarded-for")
+                .filter_map(|v| parse_ip(&v))
+                .collect()
+        } else {
+            forwarded.for_.clone()
+        };
+        view.ip = chain
+            .iter()
+            .rev()
+            .copied()
+            .find(|ip| !trusted(*ip, proxies))
+            .or_else(|| chain.first().copied())
+            .or(Some(peer.ip()));
+        if let Some(host) = forwarded
+            .host
+            .or_else(|| list(headers, "x-forwarded-host").next())
+        {
+            let host = host
+                .parse::<http::uri::Authority>()
+                .map(|a| a.host().to_owned())
+                .unwrap_or(host);
+            view.host = Some(normalise_host(&host));
+        }
+        if let Some(proto) = forwarded
+            .proto
+            .or_else(|| list(headers, "x-forwarded-proto").next())
+        {
+            let proto = proto.to_ascii_lowercase();
+            if proto == "http" || proto == "https" {
+                view.proto = proto;
+            }
+        }
+        view
+    }
+}
+
+fn normalise_host(h: &str) -> String {
+    h.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Every comma-separated item of every field line of `name`, trimmed.
+fn list<'a>(headers: &'a HeaderMap, name: &'static str) -> impl Iterator<Item = String> + 'a {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// `1.2.3.4`, `[2001:db8::1]`, `1.2.3.4:5678`, `"[2001:db8::1]:80"`.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim().trim_matches('"');
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Some(sa.ip());
+    }
+    s.strip_prefix('[')
+        .and_then(|r| r.split(']').next())
+        .and_then(|inner| inner.parse().ok())
+}
+
+/// The parts of RFC 7239 `Forwarded` the mirror uses.
+#[derive(Default)]
+struct Forwarded {
+    for_: Vec<IpAddr>,
+    host: Option<String>,
+    proto: Option<String>,
+}
+
+impl Forwarded {
+    fn parse(headers: &HeaderMap) -> Forwarded {
+        let mut f = Forwarded::default();
+        for element in list(headers, "forwarded") {
+            for pair in element.split(';') {
+                let Some((key, value)) = pair.split_once('=') else {
+                    continue;
+                };
+                let value = value.trim().trim_matches('"').to_owned();
+                match key.trim().to_ascii_lowercase().as_str() {
+                    "for" => {
+                        if let Some(ip) = parse_ip(&value) {
+                            f.for_.push(ip);
+                        }
+                    }
+                    // The first hop's host and proto are the reader's.
+                    "host" if f.host.is_none() => f.host = Some(value),
+                    "proto" if f.proto.is_none() => f.proto = Some(value),
+                    _ => {}
+                }
+            }
+        }
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    fn proxies() -> Vec<Cidr> {
+        vec!["10.0.0.0/8".parse().unwrap()]
+    }
+
+    fn uri() -> Uri {
+        Uri::from_static("/a")
+    }
+
+    #[test]
+    fn untrusted_peers_cannot_claim_anything() {
+        let h = headers(&[
+            ("host", "mirror.org"),
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-host", "evil.org"),
+            ("x-forwarded-proto", "https"),
+            ("forwarded", "for=5.6.7.8;host=evil.org;proto=https"),
+        ]);
+        let v = ClientView::of(
+            Some("203.0.113.9:5000".parse().unwrap()),
+            &h,
+            &uri(),
+            false,
+            &proxies(),
+        );
+        assert_eq!(v.ip, Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(v.host.as_deref(), Some("mirror.org"));
+        assert_eq!(v.proto, "http");
+    }
+
+    #[test]
+    fn trusted_proxies_tell_the_readers_address_host_and_scheme() {
+        let h = headers(&[
+            ("host", "origin.internal:8080"),
+            ("x-forwarded-for", "198.51.100.7, 10.1.1.1"),
+            ("x-forwarded-host", "Mirror.Example.org"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let v = ClientView::of(
+            Some("10.0.0.2:5000".parse().unwrap()),
+            &h,
+            &uri(),
+            false,
+            &proxies(),
+        );
+        assert_eq!(v.ip, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(v.host.as_deref(), Some("mirror.example.org"));
+        assert_eq!(v.proto, "https");
+    }
+
+    #[test]
+    fn forwarded_header_takes_precedence() {
+        let h = headers(&[
+            (
+                "forwarded",
+                "for=\"[2001:db8::9]:4711\";proto=https;host=m.example.org, for=10.2.2.2",
+            ),
+            ("x-forwarded-for", "192.0.2.99"),
+        ]);
+        let v = ClientView::of(
+            Some("10.0.0.2:5000".parse().unwrap()),
+            &h,
+            &uri(),
+            false,
+            &proxies(),
+        );
+        assert_eq!(v.ip, Some("2001:db8::9".parse().unwrap()));
+        assert_eq!(v.host.as_deref(), Some("m.example.org"));
+        assert_eq!(v.proto, "https");
+    }
+
+    #[test]
+    fn a_spoofed_leftmost_address_does_not_win() {
+        // The reader sent "X-Forwarded-For: 1.1.1.1" itself; the trusted proxy appended the real one.
+        let h = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7")]);
+        let v = ClientView::of(
+            Some("10.0.0.2:5000".parse().unwrap()),
+            &h,
+            &uri(),
+            false,
+            &proxies(),
+        );
+        assert_eq!(v.ip, Some("198.51.100.7".parse().unwrap()));
+    }
+}
