@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Load benchmark: newsmirror against the nginx mirror recipes, side by side
+# in one run, on this machine, with wrk.
+#
+#   bench/load.sh [DURATION_SECONDS]        (default 10 s per measurement)
+#
+# Starts on loopback: a static origin (nginx) serving a realistic article
+# (the demo article padded with a news site's menus and footer, ~85 KB) and
+# a small page (~3 KB); then, in front of it:
+#   recipe      nginx proxy_cache + sub_filter (what live mirrors run today;
+#               sub_filter runs again on every cache hit)
+#   subfilter   nginx sub_filter without a cache (rewrite every request)
+#   two-tier    nginx proxy_cache in front of the rewriting tier (hits are
+#               not rewritten; gzip, when asked, compresses every time)
+#   static      nginx serving newsmirror's rewritten page as a static file
+#               (upper bound), with gzip_static for compressed requests
+#   bare        a bare axum handler answering the same bytes from memory
+#               (examples/bare_static.rs: the ceiling of our stack)
+#   newsmirror  cache on (hits), and cache off (rewrite every request)
+# and prints requests/s and p99 latency per case, with ratios.
+#
+# Needs: nginx, wrk (Debian packages; installed if missing and root), cargo.
+# Network: loopback only.
+set -euo pipefail
+
+DUR="${1:-10}"
+CONNS="${CONNS:-32}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "${HERE}/.." && pwd)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/nm-bench.XXXXXX")"
+PIDS=()
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "${pid}" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "${pid}" 2>/dev/null || true; done
+  rm -rf "${WORK}"
+}
+trap cleanup EXIT
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] && return 0
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    log "installing $1"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  else
+    log "missing: $1"; exit 1
+  fi
+}
+need nginx
+need wrk
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+log "building newsmirror and the bare handler (release)"
+(cd "${ROOT}" && cargo build --release --locked -q && cargo build --release --locked -q --example bare_static)
+BIN="${ROOT}/target/release/newsmirror"
+BARE="${ROOT}/target/release/examples/bare_static"
+
+# ---- the pages ----
+mkdir -p "${WORK}/origin" "${WORK}/static"
+python3 - "${ROOT}/demo/www.demo-news.test/news/2026/11/river-bridge-opens.html" "${WORK}/origin" <<'PY'
+import sys, re
+src, out = sys.argv[1], sys.argv[2]
+page = open(src, encoding="utf-8").read().replace("demo-news.test", "bench-news.test")
+# A news site's usual menus, link lists and footer: URLs to rewrite everywhere.
+block = "".join(
+    f'<li><a href="https://www.bench-news.test/news/2026/11/story-{i}.html">Story {i} headline about the city</a>'
+    f' <img src="https://img.bench-news.test/thumbs/2026/11/story-{i}_200.jpg" alt="thumb {i}"></li>\n'
+    for i in range(40)
+)
+pad = ""
+while len(page) + len(pad) < 85_000:
+    pad += f'<nav class="menu"><ul>\n{block}</ul></nav>\n'
+full = page.replace("</body>", pad + "</body>")
+open(f"{out}/article.html", "w", encoding="utf-8").write(full)
+small = ('<!doctype html><html><head><meta charset="utf-8"><title>Brief</title>'
+         '<link rel="stylesheet" href="https://www.bench-news.test/css/site.css"></head><body><h1>Brief</h1>'
+         + "".join(f'<p>Item {i}: <a href="https://www.bench-news.test/news/{i}.html">more</a></p>' for i in range(30))
+         + "</body></html>")
+while len(small) < 3000:
+    small = small.replace("</body>", "<p>filler text for the brief page</p></body>")
+open(f"{out}/small.html", "w", encoding="utf-8").write(small)
+PY
+
+P_ORIGIN=$(free_port); P_RECIPE=$(free_port); P_SUB=$(free_port); P_TIER=$(free_port)
+P_STATIC=$(free_port); P_BARE=$(free_port); P_NM=$(free_port); P_NM_OFF=$(free_port)
+
+# ---- nginx: origin, recipe, sub_filter every request, two-tier, static ----
+user_line=""
+if [[ "$(id -u)" == 0 ]]; then user_line="user root;"; fi
+SUBS='sub_filter "https://www.bench-news.test" "";
+      sub_filter "https://img.bench-news.test" "/_/asset/img.bench-news.test";
+      sub_filter_once off; sub_filter_types text/html;'
+cat >"${WORK}/nginx.conf" <<EOF
+${user_line}
+worker_processes auto;
+daemon off;
+pid ${WORK}/nginx.pid;
+error_log ${WORK}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  include /etc/nginx/mime.types;
+  client_body_temp_path ${WORK}/tmp-client; proxy_temp_path ${WORK}/tmp-proxy;
+  fastcgi_temp_path ${WORK}/tmp-fcgi; uwsgi_temp_path ${WORK}/tmp-uwsgi; scgi_temp_path ${WORK}/tmp-scgi;
+  proxy_cache_path ${WORK}/cache-recipe keys_zone=recipe:8m max_size=256m inactive=1h;
+  proxy_cache_path ${WORK}/cache-tier keys_zone=tier:8m max_size=256m inactive=1h;
+  keepalive_requests 100000;
+  upstream origin { server 127.0.0.1:${P_ORIGIN}; keepalive 64; }
+  upstream subtier { server 127.0.0.1:${P_SUB}; keepalive 64; }
+  server { listen 127.0.0.1:${P_ORIGIN}; root ${WORK}/origin;
+           location / { add_header Cache-Control "max-age=3600"; } }
+  server { listen 127.0.0.1:${P_RECIPE};
+           location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
+                        proxy_set_header Host www.bench-news.test; proxy_set_header Accept-Encoding "";
+                        proxy_cache recipe; proxy_cache_valid 200 1h; ${SUBS} } }
+  server { listen 127.0.0.1:${P_SUB};
+           location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
+                        proxy_set_header Host www.bench-news.test; proxy_set_header Accept-Encoding "";
+                        ${SUBS} } }
+  server { listen 127.0.0.1:${P_TIER}; gzip on; gzip_types text/html; gzip_min_length 256;
+           location / { proxy_pass http://subtier; proxy_http_version 1.1; proxy_set_header Connection "";
+                        proxy_set_header Accept-Encoding ""; proxy_cache tier; proxy_cache_valid 200 1h; } }
+  server { listen 127.0.0.1:${P_STATIC}; root ${WORK}/static; gzip_static on;
+           location / { default_type text/html; } }
+}
+EOF
+mkdir -p "${WORK}"/tmp-{client,proxy,fcgi,uwsgi,scgi}
+"${NGINX}" -c "${WORK}/nginx.conf" -p "${WORK}" &
+PIDS+=($!)
+
+# ---- newsmirror, cache on and off ----
+nm_config() {
+  cat <<EOF
+[server]
+listen = "127.0.0.1:$1"
+[cache]
+max_bytes = "$2"
+default_ttl = "1h"
+[upstream.origins]
+"www.bench-news.test" = "http://127.0.0.1:${P_ORIGIN}"
+"img.bench-news.test" = "http://127.0.0.1:${P_ORIGIN}"
+[[site]]
+name = "bench"
+upstream = "https://www.bench-news.test"
+asset_hosts = ["img.bench-news.test"]
+remove = ["script:not([type='application/ld+json'])", "iframe", ".ad-slot"]
+footer = "原文链接：{original_url}"
+nav = [ { label = "首页", href = "/" }, { label = "新闻", href = "/news/" } ]
+EOF
+}
+nm_config "${P_NM}" "256MiB" >"${WORK}/nm.toml"
+nm_config "${P_NM_OFF}" "0" >"${WORK}/nm-off.toml"
+RUST_LOG=warn "${BIN}" serve --config "${WORK}/nm.toml" 2>"${WORK}/nm.log" &
+PIDS+=($!)
+RUST_LOG=warn "${BIN}" serve --config "${WORK}/nm-off.toml" 2>"${WORK}/nm-off.log" &
+PIDS+=($!)
+
+wait_port() {
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+    sleep 0.1
+  done
+  log "nothing answers on port $1"; exit 1
+}
+for p in "${P_ORIGIN}" "${P_RECIPE}" "${P_NM}" "${P_NM_OFF}"; do wait_port "$p"; done
+
+# The static and bare targets serve newsmirror's own rewritten page: equal bytes.
+for page in article small; do
+  curl -s -H 'Accept-Encoding: identity' "http://127.0.0.1:${P_NM}/${page}.html" -o "${WORK}/static/${page}.html"
+  gzip -6 -k -f "${WORK}/static/${page}.html"
+  python3 -c "import brotli" 2>/dev/null && python3 -c "
+import brotli,sys; d=open(sys.argv[1],'rb').read(); open(sys.argv[1]+'.br','wb').write(brotli.compress(d, quality=6))" "${WORK}/static/${page}.html" || true
+done
+"${BARE}" "127.0.0.1:${P_BARE}" "${WORK}/static/article.html" &
+PIDS+=($!)
+BARE_SMALL_PORT=$(free_port)
+"${BARE}" "127.0.0.1:${BARE_SMALL_PORT}" "${WORK}/static/small.html" &
+PIDS+=($!)
+wait_port "${P_BARE}"; wait_port "${BARE_SMALL_PORT}"; wait_port "${P_STATIC}"; wait_port "${P_TIER}"
+
+# Warm every cache.
+for p in "${P_RECIPE}" "${P_TIER}" "${P_NM}"; do
+  for page in article small; do
+    for enc in identity gzip br; do
+      curl -s -o /dev/null -H "Accept-Encoding: ${enc}" "http://127.0.0.1:${p}/${page}.html"
+    done
+  done
+done
+sleep 1
+
+# ---- measure ----
+RESULTS="${WORK}/results.tsv"
+: >"${RESULTS}"
+measure() { # name page enc port [path]
+  local name=$1 page=$2 enc=$3 port=$4
+  local url="http://127.0.0.1:${port}/${page}.html"
+  local bytes
+  bytes=$(curl -s -H "Accept-Encoding: ${enc}" "${url}" | wc -c)
+  local out
+  out=$(wrk -t1 -c"${CONNS}" -d"${DUR}s" --latency -H "Accept-Encoding: ${enc}" "${url}" 2>&1)
+  local rps p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"${out}")
+  p99=$(awk '$1=="99%" {print $2}' <<<"${out}")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${page}" "${enc}" "${name}" "${rps}" "${p99}" "${bytes}" >>"${RESULTS}"
+  log "$(printf '%-8s %-8s %-22s %10s req/s  p99 %-8s %8s bytes' "${page}" "${enc}" "${name}" "${rps}" "${p99}" "${bytes}")"
+}
+for page in article small; do
+  bare_port="${P_BARE}"; [[ "${page}" == small ]] && bare_port="${BARE_SMALL_PORT}"
+  measure "newsmirror hit" "${page}" identity "${P_NM}"
+  measure "bare axum" "${page}" identity "${bare_port}"
+  measure "nginx static" "${page}" identity "${P_STATIC}"
+  measure "nginx two-tier" "${page}" identity "${P_TIER}"
+  measure "nginx recipe" "${page}" identity "${P_RECIPE}"
+  measure "newsmirror hit" "${page}" gzip "${P_NM}"
+  measure "bare axum" "${page}" gzip "${bare_port}"
+  measure "nginx gzip_static" "${page}" gzip "${P_STATIC}"
+  measure "nginx two-tier" "${page}" gzip "${P_TIER}"
+  measure "newsmirror hit" "${page}" br "${P_NM}"
+  measure "newsmirror rewrite" "${page}" identity "${P_NM_OFF}"
+  measure "nginx sub_filter" "${page}" identity "${P_SUB}"
+done
+
+# ---- table ----
+python3 - "${RESULTS}" "$(nproc)" "${DUR}" "${CONNS}" <<'PY'
+import sys, collections
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+rps = {(p, e, n): float(r or 0) for p, e, n, r, _, _ in rows}
+print(f"\nwrk -t1 -c{sys.argv[4]} -d{sys.argv[3]}s, {sys.argv[2]} cores, loopback, one run\n")
+print("| page | encoding | target | req/s | p99 | bytes |")
+print("|---|---|---|---:|---:|---:|")
+for p, e, n, r, p99, b in rows:
+    print(f"| {p} | {e} | {n} | {float(r or 0):,.0f} | {p99} | {b} |")
+def ratio(p, a, b):
+    x, y = rps.get(a), rps.get(b)
+    return f"{x / y:.2f}x" if x and y else "n/a"
+print("\n| page | comparison | ratio | bar |")
+print("|---|---|---:|---|")
+for p in ("article", "small"):
+    for label, a, b, bar in [
+        ("hit vs nginx static", (p, "identity", "newsmirror hit"), (p, "identity", "nginx static"), ">= 1.2x"),
+        ("hit vs bare axum (ceiling)", (p, "identity", "newsmirror hit"), (p, "identity", "bare axum"), "(ceiling ~1.0x)"),
+        ("hit vs nginx recipe", (p, "identity", "newsmirror hit"), (p, "identity", "nginx recipe"), ""),
+        ("gzip hit vs nginx gzip_static", (p, "gzip", "newsmirror hit"), (p, "gzip", "nginx gzip_static"), ">= 1.0x"),
+        ("gzip hit vs two-tier gzip", (p, "gzip", "newsmirror hit"), (p, "gzip", "nginx two-tier"), ">= 10x"),
+        ("rewrite vs sub_filter", (p, "identity", "newsmirror rewrite"), (p, "identity", "nginx sub_filter"), ">= 1.5x"),
+    ]:
+        print(f"| {p} | {label} | {ratio(p, a, b)} | {bar} |")
+PY
