@@ -7,8 +7,10 @@
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+
+use parking_lot::{Mutex, MutexGuard};
 
 use lol_html::html_content::{ContentType, DocumentEnd, EndTag, TextChunk};
 use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, HtmlRewriter};
@@ -45,7 +47,6 @@ enum Rule {
     Base,
     Anchor,
     LinkElement,
-    Src,
     Srcset(&'static str),
     Attr(&'static str, Place),
     Style,
@@ -59,9 +60,19 @@ enum Rule {
 
 const BUILTIN: &[(&str, Rule)] = &[
     ("base[href]", Rule::Base),
-    ("a[href], area[href]", Rule::Anchor),
+    ("a[href]", Rule::Anchor),
+    ("area[href]", Rule::Attr("href", Place::Link)),
     ("link[href], link[imagesrcset]", Rule::LinkElement),
-    ("[src]", Rule::Src),
+    // `src` by element, so that no handler needs the tag name.
+    (
+        "img[src], input[src], video[src], audio[src], source[src], track[src], image[src]",
+        Rule::Attr("src", Place::Image),
+    ),
+    ("iframe[src], frame[src]", Rule::Attr("src", Place::Link)),
+    (
+        "script[src], embed[src]",
+        Rule::Attr("src", Place::Resource),
+    ),
     ("[srcset]", Rule::Srcset("srcset")),
     ("[data-srcset]", Rule::Srcset("data-srcset")),
     ("[data-src]", Rule::Attr("data-src", Place::Image)),
@@ -116,10 +127,10 @@ pub struct PageContext {
     footer_done: AtomicBool,
 }
 
+/// parking_lot: no poisoning, and a cheaper uncontended lock (these are
+/// taken for every URL and every output chunk, never contended).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A handler that panicked cannot leave these values half-written in a
-    // way that matters more than losing the page; keep going.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    m.lock()
 }
 
 impl PageContext {
@@ -182,7 +193,6 @@ impl PageContext {
             Rule::Base => self.on_base(el),
             Rule::Anchor => self.on_anchor(el),
             Rule::LinkElement => self.on_link_element(el),
-            Rule::Src => self.on_src(el),
             Rule::Srcset(name) => self.rewrite_srcset(el, name),
             Rule::Attr(name, place) => self.rewrite_attr(el, name, place),
             Rule::Style => self.on_style_attr(el),
@@ -222,7 +232,7 @@ impl PageContext {
         };
         match self.map(&decode_attr(&raw), Place::Link) {
             Mapped::Mirror(new) => el.set_attribute("href", &escape_attr(&new))?,
-            Mapped::External(_) if el.tag_name() == "a" => match self.site.external_links {
+            Mapped::External(_) => match self.site.external_links {
                 ExternalLinks::Keep => {}
                 ExternalLinks::Mark => add_class(el, EXTERNAL_CLASS)?,
                 ExternalLinks::Unlink => {
@@ -242,7 +252,7 @@ impl PageContext {
                     add_class(el, EXTERNAL_CLASS)?;
                 }
             },
-            Mapped::External(_) | Mapped::Unchanged => {}
+            Mapped::Unchanged => {}
         }
         Ok(())
     }
@@ -293,15 +303,6 @@ impl PageContext {
             self.rewrite_attr(el, "href", place)?;
         }
         self.rewrite_srcset(el, "imagesrcset")
-    }
-
-    fn on_src(&self, el: &mut Element) -> HandlerResult {
-        let place = match el.tag_name().as_str() {
-            "img" | "input" | "video" | "audio" | "source" | "track" | "image" => Place::Image,
-            "iframe" | "frame" => Place::Link,
-            _ => Place::Resource,
-        };
-        self.rewrite_attr(el, "src", place)
     }
 
     fn on_style_attr(&self, el: &mut Element) -> HandlerResult {

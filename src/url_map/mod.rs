@@ -169,6 +169,9 @@ impl UrlMapper {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             return Mapped::Unchanged;
         }
+        if let Some(mapped) = self.map_fast(site, base, trimmed) {
+            return mapped;
+        }
         match base.join(trimmed) {
             Ok(url) => self.map_url(site, &url, place),
             Err(_) => Mapped::Unchanged,
@@ -212,9 +215,54 @@ impl UrlMapper {
             })
     }
 
+    /// The common forms, without parsing: an absolute, protocol-relative or
+    /// root-relative URL on a site's upstream or asset host, whose text is
+    /// already what the URL standard would serialise (see [`canonical_rest`]).
+    /// `None` sends the URL down the general path, which gives the same
+    /// answer for these (a test compares both).
+    fn map_fast(&self, site: SiteId, base: &Url, raw: &str) -> Option<Mapped> {
+        let (host, rest) = if let Some(r) = strip_scheme(raw).or_else(|| raw.strip_prefix("//")) {
+            let slash = r.find('/')?;
+            (&r[..slash], &r[slash..])
+        } else if raw.starts_with('/') {
+            if !matches!(base.scheme(), "http" | "https") || base.port().is_some() {
+                return None;
+            }
+            (base.host_str()?, raw)
+        } else {
+            return None;
+        };
+        if host.is_empty()
+            || !host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        {
+            return None;
+        }
+        if !canonical_rest(rest) {
+            return None;
+        }
+        if let Some(target) = self.by_host.get(host).and_then(|c| {
+            c.iter()
+                .filter_map(|&i| self.sites.get(i))
+                .find(|m| rest.starts_with(m.prefix.as_str()))
+        }) {
+            return Some(Mapped::Mirror(self.mirror_path_of(site, target, rest)));
+        }
+        if self.asset_hosts.iter().any(|h| h == host) {
+            return Some(Mapped::Mirror(format!("{ASSET_PREFIX}{host}{rest}")));
+        }
+        None
+    }
+
     /// Mirror URL of `url` (served by `target`) as written on a page of `from`.
     fn mirror_path(&self, from: SiteId, target: &SiteMap, url: &Url) -> String {
-        let rest = &url[url::Position::BeforePath..];
+        self.mirror_path_of(from, target, &url[url::Position::BeforePath..])
+    }
+
+    /// Mirror URL of an upstream path, query and fragment `rest` (served by
+    /// `target`) as written on a page of `from`.
+    fn mirror_path_of(&self, from: SiteId, target: &SiteMap, rest: &str) -> String {
         let rest = rest.get(target.prefix.len()..).unwrap_or("");
         let path = format!("{}{}", target.mount, rest);
         let from_hosts = self.site(from).map(|s| s.hosts.as_slice()).unwrap_or(&[]);
@@ -351,6 +399,57 @@ impl UrlMapper {
         }
         None
     }
+}
+
+/// `https://` or `http://` (any case) stripped.
+fn strip_scheme(raw: &str) -> Option<&str> {
+    for scheme in ["https://", "http://"] {
+        if raw.len() >= scheme.len() && raw[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            return raw.get(scheme.len()..);
+        }
+    }
+    None
+}
+
+/// Whether `rest` (a path starting with '/', then query and fragment) is
+/// exactly what the URL standard would serialise for it: only characters it
+/// leaves alone in every component, and no dot segments (also
+/// percent-encoded ones, which the standard resolves).
+fn canonical_rest(rest: &str) -> bool {
+    let bytes = rest.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return false;
+    }
+    let plain = bytes.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'?'
+                    | b'#'
+                    | b'%'
+            )
+    });
+    if !plain {
+        return false;
+    }
+    let path = rest.split(['?', '#']).next().unwrap_or("");
+    !(path.contains("/.") || path.contains("%2e") || path.contains("%2E") || path.contains('\\'))
 }
 
 fn split_query(s: &str) -> (&str, Option<&str>) {

@@ -437,3 +437,57 @@ hosts = ["b.mirror.org"]
         Err(RouteError::UnknownHost(_))
     ));
 }
+
+#[test]
+fn the_fast_path_agrees_with_the_url_standard() {
+    let m = mapper();
+    let bases = [
+        Url::parse("https://www.u.com/a/b/page.htm?x=1").unwrap(),
+        Url::parse("https://u.com/").unwrap(),
+        Url::parse("https://www.u.com:8443/a/").unwrap(),
+        Url::parse("https://other.org/z/").unwrap(),
+    ];
+    let raws = [
+        "https://www.u.com/a/b.htm",
+        "HTTPS://WWW.U.COM/a",
+        "http://u.com/x?y=1&z=2#f",
+        "//www.u.com/p",
+        "/root",
+        "/root?q=%E4%B8%AD",
+        "/a/./b",
+        "/a/../b",
+        "/a/%2e%2e/b",
+        "/a b",
+        "/a'b",
+        "/a\"b",
+        "/中文",
+        "https://img.u.com/p/x,y.jpg",
+        "//i.u.com/p/x.jpg?w=1",
+        "https://www.u.com",
+        "https://www.u.com:443/a",
+        "https://www.u.com:8443/a",
+        "https://user@www.u.com/a",
+        "/a#frag#again",
+        "/%zz",
+        "/a?x='y'",
+        "/a/\\b",
+        "https://www.v.com/p.htm",
+        "https://www.w.com/news/x",
+        "https://www.w.com/other",
+        "/a\tb",
+        "/~user/(x)*",
+    ];
+    for base in &bases {
+        for raw in raws {
+            let fast = m.map_fast(U, base, raw);
+            let slow = match base.join(raw) {
+                Ok(url) => m.map_url(U, &url, Place::Link),
+                Err(_) => Mapped::Unchanged,
+            };
+            if let Some(fast) = fast {
+                assert_eq!(fast, slow, "{raw} on {base}");
+            }
+            assert_eq!(m.map(U, base, raw, Place::Link), slow, "{raw} on {base}");
+        }
+    }
+}
