@@ -114,7 +114,7 @@ pub async fn layer(State(trusted): State<Trusted>, mut req: Request, next: Next)
         status = response.status().as_u16(),
         cache,
         duration_ms = start.elapsed().as_secs_f64() * 1000.0,
-        peer = ?peer,
+        peer = %peer.map(|p| p.to_string()).unwrap_or_else(|| "-".to_owned()),
         "request"
     );
     response

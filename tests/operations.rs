@@ -327,3 +327,59 @@ async fn healthcheck_command_exits_zero_only_on_a_2xx() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
 }
+
+/// docs/operations.md's metrics table names exactly the metrics `/metrics`
+/// serves, with their types.
+#[tokio::test]
+async fn the_metrics_table_matches_what_metrics_serves() {
+    let up = small_upstream().await;
+    let toml = format!(
+        "{}\n[cdn]\npurge_token = \"metrics-doc-token\"\n",
+        config(up, "")
+    );
+    let (mirror, admin) = mirror_with_admin(&toml).await;
+    let c = client();
+    let _ = fetch(mirror, "/a.html").await.bytes().await;
+    let purge = c
+        .post(format!("http://{admin}/purge"))
+        .bearer_auth("metrics-doc-token")
+        .body(r#"{"keys": ["u"]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(purge.status(), 200);
+    let text = c
+        .get(format!("http://{admin}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let served: BTreeSet<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| {
+            let mut it = l.split_whitespace();
+            let name = it.next().unwrap().to_owned();
+            let kind = it.next().unwrap().to_owned();
+            let name = if kind == "counter" {
+                format!("{name}_total")
+            } else {
+                name
+            };
+            (name, kind)
+        })
+        .collect();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md"))
+        .unwrap();
+    let documented: BTreeSet<(String, String)> = doc
+        .lines()
+        .filter(|l| l.starts_with("| `newsmirror_"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].trim_matches('`').to_owned(), cells[2].to_owned())
+        })
+        .collect();
+    assert_eq!(documented, served);
+}
