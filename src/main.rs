@@ -179,13 +179,10 @@ async fn serve(
         return Err("server.admin_listen must differ from server.listen".into());
     }
     let tls = match &config.tls {
-        Some(paths) => {
-            let tls = newsmirror::tls::Tls::load(paths).map_err(|e| e.to_string())?;
-            newsmirror::tls::reload_on_sighup(tls.clone());
-            Some(tls)
-        }
+        Some(paths) => Some(newsmirror::tls::Tls::load(paths).map_err(|e| e.to_string())?),
         None => None,
     };
+    newsmirror::tls::reload_on_sighup(tls.clone());
     let addr = config.server.listen;
     let listener = TcpListener::bind(addr)
         .await

@@ -50,9 +50,10 @@ impl Trusted {
 
 /// A new id: 128 bits from the operating system's random source, in hex.
 pub fn generate() -> HeaderValue {
+    static RANDOM: std::sync::LazyLock<&'static dyn rustls::crypto::SecureRandom> =
+        std::sync::LazyLock::new(|| rustls::crypto::ring::default_provider().secure_random);
     let mut bytes = [0u8; 16];
-    let provider = rustls::crypto::ring::default_provider();
-    if provider.secure_random.fill(&mut bytes).is_err() {
+    if RANDOM.fill(&mut bytes).is_err() {
         // The OS random source failing is not a reason to drop a request:
         // fall back to time and a counter, still unique in this process.
         use std::sync::atomic::{AtomicU64, Ordering};

@@ -175,11 +175,15 @@ fn load_certified_key(
     Ok(certified)
 }
 
-/// Reloads the certificate on every SIGHUP, for as long as the process runs.
-pub fn reload_on_sighup(tls: Tls) {
+/// Handles SIGHUP for as long as the process runs: reloads the certificate
+/// when there is one, and in any case keeps the signal from ending the
+/// process (its default action), so `systemctl reload` is always safe.
+pub fn reload_on_sighup(tls: Option<Tls>) {
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         use tokio::signal::unix::{SignalKind, signal};
+        // Registered before this returns: a SIGHUP right after start is
+        // handled, not fatal.
         let mut hangups = match signal(SignalKind::hangup()) {
             Ok(s) => s,
             Err(e) => {
@@ -187,17 +191,23 @@ pub fn reload_on_sighup(tls: Tls) {
                 return;
             }
         };
-        while hangups.recv().await.is_some() {
-            match tls.reload() {
-                Ok(()) => {
-                    tracing::info!(cert = %tls.paths.cert.display(), "TLS certificate reloaded")
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "TLS certificate reload failed; the previous certificate stays")
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match &tls {
+                    None => tracing::info!("SIGHUP: nothing to reload (no [tls])"),
+                    Some(tls) => match tls.reload() {
+                        Ok(()) => {
+                            tracing::info!(cert = %tls.paths.cert.display(), "TLS certificate reloaded")
+                        }
+                        Err(e) => tracing::error!(
+                            error = %e,
+                            "TLS certificate reload failed; the previous certificate stays"
+                        ),
+                    },
                 }
             }
-        }
-    });
+        });
+    }
     #[cfg(not(unix))]
     let _ = tls;
 }

@@ -162,6 +162,30 @@ async fn each_request_is_logged_with_id_method_path_status_cache_and_duration() 
     let second = fetch(mirror, "/a.html?x=1").await;
     let second_id = request_id(&second);
     let _ = second.bytes().await;
+    // SIGHUP (systemctl reload) without [tls] does not stop the server.
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut alive = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if fetch(mirror, "/_/healthz").await.status() == 200 {
+            alive = true;
+            break;
+        }
+    }
+    assert!(
+        alive && child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the server"
+    );
     let _ = child.start_kill();
     let out = child.wait_with_output().await.unwrap();
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
