@@ -109,7 +109,7 @@ check() {
   "${as_user[@]}" "$bin" serve >"$tmp/serve.log" 2>&1 &
   local pid=$!
   local healthy=
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     if "${as_user[@]}" "$bin" healthcheck >/dev/null 2>&1; then healthy=1; break; fi
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1

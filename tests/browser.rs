@@ -78,7 +78,7 @@ impl Browser {
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let mut ready = false;
-        for _ in 0..100 {
+        for _ in 0..300 {
             if let Ok(r) = http.get(format!("{base}/status")).send().await
                 && let Ok(v) = r.json::<Value>().await
                 && v["value"]["ready"] == true
@@ -183,7 +183,7 @@ impl Browser {
 
     /// Waits (bounded) until the document has loaded, images included.
     async fn wait_loaded(&self) {
-        for _ in 0..200 {
+        for _ in 0..600 {
             if self.run("return document.readyState").await == "complete" {
                 return;
             }
@@ -311,7 +311,7 @@ async fn a_reader_clicks_from_the_section_page_into_an_article() {
         .call("POST", &format!("/element/{link}/click"), json!({}))
         .await;
     let mut arrived = false;
-    for _ in 0..200 {
+    for _ in 0..600 {
         let url = browser.call("GET", "/url", json!({})).await;
         if url.as_str().is_some_and(|u| u.ends_with(&href)) {
             arrived = true;

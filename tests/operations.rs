@@ -144,7 +144,7 @@ async fn each_request_is_logged_with_id_method_path_status_cache_and_duration() 
     let mirror = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let c = client();
     let mut up_yet = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         if c.get(format!("http://{mirror}/_/healthz"))
             .send()
             .await
@@ -172,7 +172,7 @@ async fn each_request_is_logged_with_id_method_path_status_cache_and_duration() 
             .success()
     );
     let mut alive = false;
-    for _ in 0..50 {
+    for _ in 0..250 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         if child.try_wait().unwrap().is_some() {
             break;

@@ -282,7 +282,7 @@ async fn serve_command_speaks_https_and_healthcheck_reaches_it() {
         }
     };
     let mut up = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         if healthcheck(&["--insecure"]).await.status.success() {
             up = true;
             break;
@@ -313,7 +313,7 @@ async fn serve_command_speaks_https_and_healthcheck_reaches_it() {
         .unwrap();
     assert!(killed.success());
     let mut reloaded = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         if let Ok(s) = connect(addr, &second.der, &[b"h2"]).await {
             assert_eq!(served_cert(&s), second.der);

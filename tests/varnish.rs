@@ -110,7 +110,7 @@ async fn start_varnish(backend: SocketAddr) -> Varnish {
         .spawn()
         .expect("varnishd starts");
     let c = client();
-    for _ in 0..150 {
+    for _ in 0..300 {
         if let Ok(Some(status)) = child.try_wait() {
             let mut out = String::new();
             if let Some(mut e) = child.stderr.take() {
@@ -325,7 +325,7 @@ async fn varnish_in_front_caches_by_s_maxage_passes_private_keeps_variants_and_p
     //    gzip variants after the fill; wait until it has them.
     for enc in ["br", "gzip"] {
         let mut made = false;
-        for _ in 0..100 {
+        for _ in 0..200 {
             if get_via(&c, mirror, "/page.html", Some(enc)).await.encoding == enc {
                 made = true;
                 break;
