@@ -71,6 +71,7 @@ async fn main() {
         header_read_timeout: std::time::Duration::from_secs(10),
         max_connections: 10_000,
         shutdown_grace: std::time::Duration::from_secs(1),
+        tls: None,
     };
     let _ = newsmirror::server::serve(
         listener,

@@ -19,6 +19,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route("/purge", post(purge))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::request_id::Trusted::new(&app.config.server.trusted_proxies),
+            crate::request_id::layer,
+        ))
         .with_state(app)
 }
 

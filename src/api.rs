@@ -17,6 +17,7 @@ use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use url::Url;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::app::App;
 use crate::extract::{self, Article, ExtractError, Limits, Selectors};
@@ -29,38 +30,68 @@ pub const EXTRACT_DEADLINE: Duration = Duration::from_secs(3);
 /// Redirects followed from page to page inside the mirror.
 const MAX_REDIRECTS: usize = 5;
 
-/// The cleaned-article JSON (DESIGN.md, contract).
-#[derive(Debug, Clone, Serialize)]
+/// The cleaned-article JSON (DESIGN.md, contract). The doc comments are
+/// the descriptions in `/_/api/openapi.json`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Article)]
 pub struct ArticleJson {
+    /// The mirrored site's configured name.
+    #[schema(required = true)]
     pub site: Option<String>,
+    /// The page's mirror URL (absolute when `public_url` is set).
     pub url: String,
+    /// The page's URL on the original site.
+    #[schema(required = true)]
     pub original_url: Option<String>,
     pub title: String,
+    #[schema(required = true)]
     pub byline: Option<String>,
+    /// RFC 3339 date-time, or a full-date when the page gives no time zone.
+    #[schema(required = true)]
     pub published: Option<String>,
+    /// RFC 3339 date-time, or a full-date when the page gives no time zone.
+    #[schema(required = true)]
     pub modified: Option<String>,
+    /// BCP 47 language tag, declared by the page or detected.
+    #[schema(required = true, example = "zh-CN")]
     pub lang: Option<String>,
+    /// Text direction.
+    #[schema(example = "ltr")]
     pub dir: String,
     pub excerpt: String,
+    #[schema(required = true)]
     pub site_name: Option<String>,
+    #[schema(required = true)]
     pub lead_image: Option<ImageJson>,
     pub images: Vec<ImageJson>,
     pub tags: Vec<TagJson>,
+    /// Cleaned article HTML with mirror URLs; no script, style or ads.
     pub content_html: String,
+    /// Plain text, paragraphs separated by blank lines.
     pub text: String,
+    /// Words, each CJK character counting as one.
     pub word_count: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An image of the article.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Image)]
 pub struct ImageJson {
+    /// Mirror URL (`/_/asset/...` or `/_/img/...`).
     pub url: String,
+    /// The image's URL on its original host.
+    #[schema(required = true)]
     pub original_url: Option<String>,
+    #[schema(required = true)]
     pub caption: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A tag of the article.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Tag)]
 pub struct TagJson {
     pub name: String,
+    /// Mirror URL of the tag's page; empty for tags named only in metadata.
     pub url: String,
 }
 
@@ -191,14 +222,18 @@ impl ApiError {
     }
 }
 
-/// An RFC 9457 problem.
-#[derive(Debug, Serialize)]
-struct Problem {
+/// An RFC 9457 problem (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what happened.
     #[serde(rename = "type")]
-    kind: &'static str,
-    title: String,
-    status: u16,
-    detail: String,
+    #[schema(example = "about:blank")]
+    pub kind: &'static str,
+    /// The status code's reason phrase.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
 }
 
 impl IntoResponse for ApiError {
@@ -221,13 +256,38 @@ impl IntoResponse for ApiError {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The query of `GET /_/api/article`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ArticleQuery {
+    /// An original URL of a mirrored site, a mirror path, or a mirror URL.
+    #[param(required = true, example = "/news/2026/11/river-bridge-opens.html")]
     url: Option<String>,
+    /// `json` (the default) or `markdown`.
+    #[param(example = "json")]
     format: Option<String>,
 }
 
 /// `GET /_/api/article`.
+#[utoipa::path(
+    get,
+    path = "/_/api/article",
+    tag = "article",
+    summary = "The cleaned article of a mirrored page",
+    description = "Fetches the page exactly as a reader would (same cache, same rewriting; redirects followed while they stay on the mirror) and extracts the article. Every link and image in it is a mirror URL.",
+    params(ArticleQuery),
+    responses(
+        (status = 200, description = "The article: JSON, or Markdown with format=markdown",
+            content((ArticleJson = "application/json"), (String = "text/markdown"))),
+        (status = 400, description = "url missing, not a URL, an asset/image URL, or an unknown format", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The URL's host is not a mirrored site", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Upstream says the page does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Upstream says the page is gone", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No article on the page (a section page, an empty, oversized or hostile page), or extraction timed out", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Upstream failed or answered another error", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "Upstream timed out", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn article(
     State(app): State<Arc<App>>,
     Query(query): Query<ArticleQuery>,
@@ -491,4 +551,41 @@ pub fn extract_saved_page(
         original.as_ref(),
         article,
     ))
+}
+
+/// The OpenAPI 3 description of the article API, generated from the types
+/// and the handler above (so it cannot drift from them).
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "newsmirror article API",
+        description = "The cleaned article of a mirrored news page, as JSON or Markdown. Errors are RFC 9457 problem documents."
+    ),
+    paths(article),
+    components(schemas(ArticleJson, ImageJson, TagJson, Problem)),
+    tags((name = "article", description = "Cleaned articles"))
+)]
+pub struct ApiDoc;
+
+/// The description as served at `/_/api/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// `GET /_/api/openapi.json`.
+pub async fn openapi() -> Response {
+    static JSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(openapi_json);
+    let mut r = JSON.as_str().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
 }

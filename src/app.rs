@@ -98,6 +98,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/_/healthz", get(healthz))
         .route("/_/static/newsmirror.css", get(stylesheet))
         .route("/_/api/article", get(crate::api::article))
+        .route("/_/api/openapi.json", get(crate::api::openapi))
         .route("/_/asset/", any(proxy::asset))
         .route("/_/asset/{*rest}", any(proxy::asset))
         .route("/_/img/", any(proxy::image))
@@ -111,6 +112,10 @@ pub fn router(app: Arc<App>) -> Router {
             attach_client_view,
         ))
         .layer(middleware::from_fn_with_state(app.clone(), count_requests))
+        .layer(middleware::from_fn_with_state(
+            crate::request_id::Trusted::new(&app.config.server.trusted_proxies),
+            crate::request_id::layer,
+        ))
         .with_state(app)
 }
 

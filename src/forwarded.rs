@@ -24,7 +24,9 @@ pub struct ClientView {
     pub proto: String,
 }
 
-fn trusted(ip: IpAddr, proxies: &[Cidr]) -> bool {
+/// Whether `ip` (IPv4-mapped IPv6 read as IPv4) is in `proxies`.
+pub fn trusted(ip: IpAddr, proxies: &[Cidr]) -> bool {
+    let ip = ip.to_canonical();
     proxies.iter().any(|c| c.contains(&ip))
 }
 

@@ -49,6 +49,21 @@ enum Command {
         /// Overrides server.listen.
         #[arg(long, env = "NEWSMIRROR_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Overrides server.admin_listen (metrics, readiness, purge).
+        #[arg(long, env = "NEWSMIRROR_ADMIN_LISTEN")]
+        admin_listen: Option<SocketAddr>,
+    },
+    /// GET a health URL; exit 0 on a 2xx answer (for container health checks).
+    Healthcheck {
+        /// Default: http://127.0.0.1:<port of NEWSMIRROR_LISTEN, or 8080>/_/healthz.
+        #[arg(long)]
+        url: Option<String>,
+        /// Accept any certificate on https:// URLs (like curl -k).
+        #[arg(long)]
+        insecure: bool,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
     },
     /// Validate a configuration file; exit 1 with the reason if it is refused.
     Check {
@@ -95,7 +110,16 @@ async fn main() -> ExitCode {
         Command::Demo { listen } => newsmirror::demo::run(listen)
             .await
             .map_err(|e| e.to_string()),
-        Command::Serve { config, listen } => serve(config, listen).await,
+        Command::Serve {
+            config,
+            listen,
+            admin_listen,
+        } => serve(config, listen, admin_listen).await,
+        Command::Healthcheck {
+            url,
+            insecure,
+            timeout,
+        } => healthcheck(url, insecure, timeout).await,
         Command::Check { config } => check(config),
         Command::Extract {
             config,
@@ -124,11 +148,41 @@ fn check(path: PathBuf) -> Result<(), String> {
     Ok(())
 }
 
-async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> Result<(), String> {
+async fn healthcheck(url: Option<String>, insecure: bool, timeout: u64) -> Result<(), String> {
+    use newsmirror::healthcheck;
+    let url = url.unwrap_or_else(|| {
+        let listen = std::env::var("NEWSMIRROR_LISTEN")
+            .ok()
+            .and_then(|l| l.parse().ok());
+        healthcheck::default_url(listen)
+    });
+    let status = healthcheck::check(&url, std::time::Duration::from_secs(timeout), insecure)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    println!("{url}: {status}");
+    Ok(())
+}
+
+async fn serve(
+    path: PathBuf,
+    listen: Option<SocketAddr>,
+    admin_listen: Option<SocketAddr>,
+) -> Result<(), String> {
     let mut config = Config::load(&path).map_err(|e| e.to_string())?;
     if let Some(addr) = listen {
         config.server.listen = addr;
     }
+    if let Some(addr) = admin_listen {
+        config.server.admin_listen = Some(addr);
+    }
+    if config.server.admin_listen == Some(config.server.listen) {
+        return Err("server.admin_listen must differ from server.listen".into());
+    }
+    let tls = match &config.tls {
+        Some(paths) => Some(newsmirror::tls::Tls::load(paths).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    newsmirror::tls::reload_on_sighup(tls.clone());
     let addr = config.server.listen;
     let listener = TcpListener::bind(addr)
         .await
@@ -141,8 +195,8 @@ async fn serve(path: PathBuf, listen: Option<SocketAddr>) -> Result<(), String> 
             None => None,
         };
     let app = App::new(config).map_err(|e| e.to_string())?;
-    tracing::info!(%addr, admin = ?app.config.server.admin_listen, sites = app.sites.len(), "newsmirror listening");
-    server::run(app, listener, admin, server::shutdown_signal())
+    tracing::info!(%addr, admin = ?app.config.server.admin_listen, tls = tls.is_some(), sites = app.sites.len(), "newsmirror listening");
+    server::run_with_tls(app, listener, admin, tls, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }

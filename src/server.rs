@@ -29,6 +29,8 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_grace: Duration,
+    /// `[tls]`: serve HTTPS on this listener (see `crate::tls`).
+    pub tls: Option<crate::tls::Tls>,
 }
 
 impl From<&ServerConfig> for ServeOptions {
@@ -37,6 +39,7 @@ impl From<&ServerConfig> for ServeOptions {
             header_read_timeout: c.header_read_timeout.get(),
             max_connections: c.max_connections,
             shutdown_grace: c.shutdown_grace.get(),
+            tls: None,
         }
     }
 }
@@ -94,6 +97,25 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 req
             });
+        // TLS (deploy): the handshake and the connection run in their own task.
+        if let Some(tls) = &options.tls {
+            let (builder, watcher, timeout) = (
+                builder.clone(),
+                graceful.watcher(),
+                options.header_read_timeout,
+            );
+            crate::tls::spawn_connection(
+                tls.clone(),
+                stream,
+                peer,
+                builder,
+                service,
+                watcher,
+                timeout,
+                permit,
+            );
+            continue;
+        }
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let first_byte = options.header_read_timeout;
@@ -135,7 +157,19 @@ pub async fn run(
     admin: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let options = ServeOptions::from(&app.config.server);
+    run_with_tls(app, public, admin, None, shutdown).await
+}
+
+/// [`run`], with HTTPS on the public listener when `tls` is given (the
+/// admin listener stays plain HTTP).
+pub async fn run_with_tls(
+    app: Arc<App>,
+    public: TcpListener,
+    admin: Option<TcpListener>,
+    tls: Option<crate::tls::Tls>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    let mut options = ServeOptions::from(&app.config.server);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
@@ -144,10 +178,12 @@ pub async fn run(
         let router = crate::admin::router(app.clone());
         let options = ServeOptions {
             max_connections: 64,
+            tls: None,
             ..options.clone()
         };
         tokio::spawn(serve(listener, router, options, stopped(stop_rx.clone())))
     });
+    options.tls = tls;
     let public_task = tokio::spawn(serve(
         public,
         crate::app::router(app),

@@ -1,0 +1,421 @@
+//! The demo through the mirror in a real browser: headless Chromium driven
+//! over WebDriver (chromedriver). Opens the section page `/news/`, clicks
+//! into the top story, and checks what a reader sees: the nav bar is
+//! visible, every image loaded, the footer links to the original, and every
+//! request the browser made (Resource Timing, plus DevTools' network events
+//! from chromedriver's performance log, which also list requests that
+//! failed) went to the mirror's own origin. Saves a screenshot to
+//! `target/browser/article.png`.
+//!
+//! The WebDriver client is the few W3C endpoints below over reqwest (already
+//! a dev-dependency): fantoccini would add the webdriver crate and its
+//! dependency tree, chromiumoxide a large generated DevTools binding, for
+//! the same seven calls.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's
+//! `chromium` and `chromium-driver`; `.ci/run` installs them), or the paths
+//! in `CHROMIUM` and `CHROMEDRIVER`. Without them the test fails and says so.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use newsmirror::demo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use url::Url;
+
+/// The W3C WebDriver key of an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn binary(env: &str, default: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(default));
+    assert!(
+        path.exists(),
+        "{} not found: the browser test needs Debian's `{package}` package \
+         (apt-get install chromium chromium-driver; .ci/run installs them), \
+         or set {env} to its path",
+        path.display()
+    );
+    path
+}
+
+/// A chromedriver process and one browser session; both end on drop.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    session: Option<String>,
+    driver: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let chromium = binary("CHROMIUM", "/usr/bin/chromium", "chromium");
+        let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver", "chromium-driver");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = tokio::process::Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut ready = false;
+        for _ in 0..300 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && let Ok(v) = r.json::<Value>().await
+                && v["value"]["ready"] == true
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "chromedriver did not become ready on {base}");
+        let profile = tempfile::tempdir().unwrap();
+        let mut browser = Browser {
+            http,
+            base,
+            session: None,
+            driver,
+            _profile: profile,
+        };
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1000",
+            "--hide-scrollbars",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!(
+            "--user-data-dir={}",
+            browser._profile.path().display()
+        )])
+        .collect::<Vec<_>>();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "pageLoadStrategy": "normal",
+            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:loggingPrefs": {"performance": "ALL"},
+        }}});
+        let v = browser.call("POST", "/session", caps).await;
+        browser.session = Some(
+            v["sessionId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no session: {v}"))
+                .to_owned(),
+        );
+        browser
+    }
+
+    /// One WebDriver command; returns its `value`, panics on an error.
+    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = match &self.session {
+            Some(id) => format!("{}/session/{id}{path}", self.base),
+            None => format!("{}{path}", self.base),
+        };
+        let req = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body),
+        };
+        let r = req.send().await.expect("chromedriver answers");
+        let status = r.status();
+        let v: Value = r.json().await.expect("chromedriver answers JSON");
+        assert!(
+            status.is_success(),
+            "WebDriver {method} {path}: {status} {v}"
+        );
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call("POST", "/url", json!({ "url": url })).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                "POST",
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_owned()
+    }
+
+    async fn run(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// Waits (bounded) until the document has loaded, images included.
+    async fn wait_loaded(&self) {
+        for _ in 0..600 {
+            if self.run("return document.readyState").await == "complete" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page never finished loading");
+    }
+
+    /// URLs of every request the browser sent since the last call, from
+    /// DevTools network events (requests that failed are included).
+    async fn network_log(&self) -> Vec<String> {
+        let entries = self
+            .call("POST", "/se/log", json!({"type": "performance"}))
+            .await;
+        let mut urls = Vec::new();
+        for e in entries.as_array().into_iter().flatten() {
+            let Some(message) = e["message"].as_str() else {
+                continue;
+            };
+            let Ok(m) = serde_json::from_str::<Value>(message) else {
+                continue;
+            };
+            if m["message"]["method"] == "Network.requestWillBeSent"
+                && let Some(u) = m["message"]["params"]["request"]["url"].as_str()
+            {
+                urls.push(u.to_owned());
+            }
+        }
+        urls
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // chromedriver ends the browser with the session; the driver itself
+        // is killed with its handle (kill_on_drop).
+        if let Some(id) = self.session.take() {
+            let url = format!("{}/session/{id}", self.base);
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    reqwest::Client::new()
+                        .delete(url)
+                        .timeout(Duration::from_secs(10))
+                        .send()
+                        .await
+                        .ok()
+                })
+            })
+            .join();
+        }
+        let _ = self.driver.start_kill();
+    }
+}
+
+async fn demo_mirror() -> SocketAddr {
+    let site = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site_addr = site.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(site, demo::site::router()).await });
+    let config = demo::config(site_addr).unwrap();
+    let app = newsmirror::app::App::new(config).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mirror = listener.local_addr().unwrap();
+    tokio::spawn(newsmirror::server::run(
+        app,
+        listener,
+        None,
+        std::future::pending(),
+    ));
+    mirror
+}
+
+/// Requests that left the mirror's origin. `data:`/`blob:` URLs are not
+/// requests, and `chrome:`/`about:` ones are the browser's own pages (its
+/// start tab), not the mirror's.
+fn foreign(origin: &str, urls: &[String]) -> Vec<String> {
+    const LOCAL: [&str; 5] = ["data:", "blob:", "about:", "chrome:", "chrome-untrusted:"];
+    urls.iter()
+        .filter(|u| !LOCAL.iter().any(|s| u.starts_with(s)))
+        .filter(|u| {
+            Url::parse(u)
+                .map(|p| p.origin().ascii_serialization() != origin)
+                .unwrap_or(true)
+        })
+        .cloned()
+        .collect()
+}
+
+/// The document's URL and every Resource Timing entry of the current page.
+const RESOURCES: &str = "return [document.URL].concat(\
+    performance.getEntriesByType('resource').map(e => e.name))";
+
+#[tokio::test]
+async fn a_reader_clicks_from_the_section_page_into_an_article() {
+    let mirror = demo_mirror().await;
+    let origin = format!("http://{mirror}");
+    let browser = Browser::start().await;
+
+    // Forget the start tab's own requests.
+    browser.goto("about:blank").await;
+    browser.network_log().await;
+
+    // The section page.
+    browser.goto(&format!("{origin}/news/")).await;
+    browser.wait_loaded().await;
+    let section: Vec<String> = serde_json::from_value(browser.run(RESOURCES).await).unwrap();
+    assert!(section.len() > 3, "too few requests seen: {section:?}");
+    assert_eq!(
+        foreign(&origin, &section),
+        Vec::<String>::new(),
+        "section page"
+    );
+
+    // Click into the top story.
+    let link = browser.find(".top-story h2 a").await;
+    let href = browser
+        .run("return document.querySelector('.top-story h2 a').getAttribute('href')")
+        .await;
+    let href = href.as_str().unwrap().to_owned();
+    assert!(href.starts_with("/news/2026/"), "{href}");
+    browser
+        .call("POST", &format!("/element/{link}/click"), json!({}))
+        .await;
+    let mut arrived = false;
+    for _ in 0..600 {
+        let url = browser.call("GET", "/url", json!({})).await;
+        if url.as_str().is_some_and(|u| u.ends_with(&href)) {
+            arrived = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(arrived, "the click did not open {href}");
+    browser.wait_loaded().await;
+
+    // The nav bar is visible.
+    let nav = browser.find("#newsmirror-nav").await;
+    assert_eq!(
+        browser
+            .call("GET", &format!("/element/{nav}/displayed"), json!({}))
+            .await,
+        true
+    );
+    let nav_box = browser
+        .run(
+            "const r = document.getElementById('newsmirror-nav').getBoundingClientRect();\
+             return [r.width, r.height, r.top]",
+        )
+        .await;
+    assert!(
+        nav_box[0].as_f64().unwrap() > 0.0 && nav_box[1].as_f64().unwrap() > 0.0,
+        "{nav_box}"
+    );
+    assert!(
+        nav_box[2].as_f64().unwrap() < 200.0,
+        "the bar is at the top: {nav_box}"
+    );
+
+    // Every image loaded.
+    let images = browser
+        .run(
+            "return Array.from(document.images).map(i => \
+             [i.currentSrc || i.src, i.complete, i.naturalWidth])",
+        )
+        .await;
+    let images = images.as_array().unwrap();
+    assert!(images.len() >= 2, "the article has images: {images:?}");
+    let broken: Vec<&Value> = images
+        .iter()
+        .filter(|i| i[1] != true || i[2].as_u64().unwrap_or(0) == 0)
+        .collect();
+    assert!(broken.is_empty(), "images that did not load: {broken:?}");
+
+    // The footer shows the original link.
+    let original = format!("https://www.demo-news.test{href}");
+    let footer = browser
+        .run(
+            "const f = document.getElementById('newsmirror-footer');\
+             const a = f && f.querySelector('a');\
+             return f ? [f.innerText, a ? a.href : null, f.getBoundingClientRect().height] : null",
+        )
+        .await;
+    assert!(footer.is_array(), "no #newsmirror-footer");
+    assert_eq!(footer[1], original.as_str(), "{footer}");
+    assert!(footer[0].as_str().unwrap().contains(&original), "{footer}");
+    assert!(footer[2].as_f64().unwrap() > 0.0, "the footer is rendered");
+
+    // Every request the page made went to the mirror.
+    let article: Vec<String> = serde_json::from_value(browser.run(RESOURCES).await).unwrap();
+    assert!(
+        article.iter().any(|u| u.contains("/_/asset/")),
+        "the article's images come through /_/asset/: {article:?}"
+    );
+    assert_eq!(
+        foreign(&origin, &article),
+        Vec::<String>::new(),
+        "article page"
+    );
+    let network = browser.network_log().await;
+    assert!(
+        network.iter().any(|u| u.ends_with(&href)),
+        "DevTools saw the article's request: {network:?}"
+    );
+    assert_eq!(
+        foreign(&origin, &network),
+        Vec::<String>::new(),
+        "DevTools network events, both pages"
+    );
+
+    // The screenshot, for people (README's picture comes from here).
+    let png = browser.call("GET", "/screenshot", json!({})).await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(png.as_str().unwrap())
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map(|p| p.join("browser"))
+        .unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("article.png"), &png).unwrap();
+    // And the end of the page, with the footer.
+    browser
+        .run("document.getElementById('newsmirror-footer').scrollIntoView(false); return 0")
+        .await;
+    let png = browser.call("GET", "/screenshot", json!({})).await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(png.as_str().unwrap())
+        .unwrap();
+    std::fs::write(dir.join("article-footer.png"), &png).unwrap();
+    eprintln!("screenshots: {}", dir.display());
+}
