@@ -242,15 +242,22 @@ impl UrlMapper {
         if !canonical_rest(rest) {
             return None;
         }
-        if let Some(target) = self.by_host.get(host).and_then(|c| {
-            c.iter()
-                .filter_map(|&i| self.sites.get(i))
-                .find(|m| rest.starts_with(m.prefix.as_str()))
-        }) {
+        // A few hosts at most: comparing them beats hashing.
+        if let Some(target) = self
+            .sites
+            .iter()
+            .filter(|m| m.upstream_hosts.iter().any(|h| h == host))
+            .filter(|m| rest.starts_with(m.prefix.as_str()))
+            .max_by_key(|m| m.prefix.len())
+        {
             return Some(Mapped::Mirror(self.mirror_path_of(site, target, rest)));
         }
         if self.asset_hosts.iter().any(|h| h == host) {
-            return Some(Mapped::Mirror(format!("{ASSET_PREFIX}{host}{rest}")));
+            let mut path = String::with_capacity(ASSET_PREFIX.len() + host.len() + rest.len());
+            path.push_str(ASSET_PREFIX);
+            path.push_str(host);
+            path.push_str(rest);
+            return Some(Mapped::Mirror(path));
         }
         None
     }
@@ -264,7 +271,9 @@ impl UrlMapper {
     /// `target`) as written on a page of `from`.
     fn mirror_path_of(&self, from: SiteId, target: &SiteMap, rest: &str) -> String {
         let rest = rest.get(target.prefix.len()..).unwrap_or("");
-        let path = format!("{}{}", target.mount, rest);
+        let mut path = String::with_capacity(target.mount.len() + rest.len());
+        path.push_str(&target.mount);
+        path.push_str(rest);
         let from_hosts = self.site(from).map(|s| s.hosts.as_slice()).unwrap_or(&[]);
         // A root-relative path lands on the right site only if the host the
         // reader is on also selects the target site.
@@ -420,10 +429,40 @@ fn canonical_rest(rest: &str) -> bool {
     if bytes.first() != Some(&b'/') {
         return false;
     }
-    let plain = bytes.iter().all(|&b| {
-        b.is_ascii_alphanumeric()
+    // One pass: every byte in the set left alone, and no segment of the
+    // path (before '?' or '#') starting with '.' or an encoded '.'.
+    let mut in_path = true;
+    let mut prev = 0u8;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !URL_PLAIN[usize::from(b)] {
+            return false;
+        }
+        if in_path {
+            match b {
+                b'?' | b'#' => in_path = false,
+                b'.' if prev == b'/' => return false,
+                b'%' if bytes.get(i + 1) == Some(&b'2')
+                    && matches!(bytes.get(i + 2), Some(b'e' | b'E')) =>
+                {
+                    return false;
+                }
+                _ => {}
+            }
+        }
+        prev = b;
+    }
+    true
+}
+
+/// Bytes the URL standard leaves as they are in a path, query and fragment.
+static URL_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
             || matches!(
-                b,
+                c,
                 b'-' | b'.'
                     | b'_'
                     | b'~'
@@ -443,14 +482,11 @@ fn canonical_rest(rest: &str) -> bool {
                     | b'?'
                     | b'#'
                     | b'%'
-            )
-    });
-    if !plain {
-        return false;
+            );
+        b += 1;
     }
-    let path = rest.split(['?', '#']).next().unwrap_or("");
-    !(path.contains("/.") || path.contains("%2e") || path.contains("%2E") || path.contains('\\'))
-}
+    t
+};
 
 fn split_query(s: &str) -> (&str, Option<&str>) {
     match s.split_once('?') {
