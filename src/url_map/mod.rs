@@ -213,7 +213,14 @@ impl UrlMapper {
     /// Mirror URL of `url` (served by `target`) as written on a page of `from`.
     fn mirror_path(&self, from: SiteId, target: &SiteMap, url: &Url) -> String {
         let rest = &url[url::Position::BeforePath..];
-        let rest = rest.get(target.prefix.len()..).unwrap_or("");
+        // Leading slashes after the prefix are dropped: `https://u.com//evil.com/x`
+        // under mount `/` would otherwise become `//evil.com/x`, which a
+        // browser reads as another host. `route` drops them too, so the
+        // mirror path still leads to the same upstream URL.
+        let rest = rest
+            .get(target.prefix.len()..)
+            .unwrap_or("")
+            .trim_start_matches('/');
         let path = format!("{}{}", target.mount, rest);
         let from_hosts = self.site(from).map(|s| s.hosts.as_slice()).unwrap_or(&[]);
         // A root-relative path lands on the right site only if the host the
@@ -388,8 +395,10 @@ fn join_upstream(
 }
 
 fn asset_path(host: &str, url: &Url) -> String {
-    let rest = &url[url::Position::BeforePath..];
-    format!("{ASSET_PREFIX}{host}{rest}")
+    // Leading slashes dropped as in `mirror_path`: `asset_target` drops
+    // them, so this is the one mirror path of the asset.
+    let rest = url[url::Position::BeforePath..].trim_start_matches('/');
+    format!("{ASSET_PREFIX}{host}/{rest}")
 }
 
 fn image_path(signer: &ImageSigner, url: &Url) -> String {
