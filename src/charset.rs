@@ -31,6 +31,14 @@ pub struct Transcoder {
     /// How many of `held` already went out: an ASCII prefix reads the same
     /// in every ASCII-compatible encoding, so it need not wait.
     emitted: usize,
+    /// HTML only: still in the body's leading run of plain ASCII (see
+    /// [`is_plain_ascii`]). That run goes out as it is, whenever the
+    /// encoding is decided, so the output does not depend on how the body
+    /// was cut into pieces.
+    leading: bool,
+    /// How many of `held` the sniffer has counted, and the non-ASCII bytes among them.
+    counted: usize,
+    non_ascii: usize,
     state: State,
 }
 
@@ -62,6 +70,9 @@ impl Transcoder {
             tld,
             held: Vec::new(),
             emitted: 0,
+            leading: kind == DocKind::Html,
+            counted: 0,
+            non_ascii: 0,
             state: State::Deciding,
         }
     }
@@ -90,20 +101,20 @@ impl Transcoder {
         self.convert(input, false, out);
     }
 
-    /// Writes held ASCII up to the first non-ASCII byte. Not for a body
-    /// that may start with a byte-order mark (its first bytes are not ASCII
-    /// anyway) nor for CSS (decided within its first bytes).
+    /// Writes held ASCII up to the first byte that is not plain ASCII. Not
+    /// for a body that starts with a byte-order mark (its first bytes are
+    /// not ASCII) nor for CSS (decided within its first bytes).
     fn emit_ascii_prefix(&mut self, out: &mut Vec<u8>) {
-        if self.kind != DocKind::Html || self.held.first().is_some_and(|b| !b.is_ascii()) {
+        if !self.leading {
             return;
         }
         let rest = &self.held[self.emitted..];
-        let ascii = rest
-            .iter()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(rest.len());
+        let ascii = leading_plain_ascii(rest);
         out.extend_from_slice(&rest[..ascii]);
         self.emitted += ascii;
+        if ascii < rest.len() {
+            self.leading = false;
+        }
     }
 
     /// Ends the input.
@@ -116,6 +127,14 @@ impl Transcoder {
     }
 
     fn start(&mut self, enc: &'static Encoding, out: &mut Vec<u8>) {
+        // The rest of the leading ASCII run goes out as it is too, also when
+        // the encoding was decided at the first piece: for every
+        // ASCII-compatible encoding that is what decoding gives, and for
+        // the others (ISO-2022-JP's escapes end the run; "replacement")
+        // it keeps the output the same however the body was cut.
+        self.emit_ascii_prefix(out);
+        // A byte-order mark is one only at the very start of the body.
+        let at_start = self.emitted == 0;
         let mut held = std::mem::take(&mut self.held);
         held.drain(..self.emitted.min(held.len()));
         // HTML goes to lol_html, which copes with stray bytes: UTF-8 passes
@@ -126,7 +145,7 @@ impl Transcoder {
         } else {
             State::Decoding(enc.new_decoder_with_bom_removal())
         };
-        let body = if passthrough {
+        let body = if passthrough && at_start {
             held.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&held)
         } else {
             &held[..]
@@ -134,7 +153,13 @@ impl Transcoder {
         self.convert(body, false, out);
     }
 
-    fn convert(&mut self, input: &[u8], last: bool, out: &mut Vec<u8>) {
+    fn convert(&mut self, mut input: &[u8], last: bool, out: &mut Vec<u8>) {
+        if self.leading {
+            let ascii = leading_plain_ascii(input);
+            out.extend_from_slice(&input[..ascii]);
+            input = &input[ascii..];
+            self.leading = input.is_empty();
+        }
         match &mut self.state {
             State::Deciding => {}
             State::Utf8 => out.extend_from_slice(input),
@@ -159,7 +184,7 @@ impl Transcoder {
     }
 
     /// The encoding, if the held bytes are enough to tell (always at `eof`).
-    fn decide(&self, eof: bool) -> Option<&'static Encoding> {
+    fn decide(&mut self, eof: bool) -> Option<&'static Encoding> {
         let held = &self.held[..];
         if held.len() < 3 && !eof && is_bom_prefix(held) {
             return None;
@@ -191,11 +216,23 @@ impl Transcoder {
                 if let Some(enc) = prescan(&held[..held.len().min(PRESCAN_BYTES)]) {
                     return Some(enc);
                 }
-                let non_ascii = held.iter().filter(|b| !b.is_ascii()).count();
-                if !eof && non_ascii < ENOUGH_NON_ASCII && held.len() < SNIFF_LIMIT {
+                // The guess is made on the bytes up to the ENOUGH_NON_ASCII-th
+                // non-ASCII byte (or the first SNIFF_LIMIT), never on more:
+                // a guess over whatever had arrived when the threshold was
+                // crossed would depend on how the body was cut.
+                while self.counted < held.len()
+                    && self.non_ascii < ENOUGH_NON_ASCII
+                    && self.counted < SNIFF_LIMIT
+                {
+                    self.non_ascii += usize::from(!held[self.counted].is_ascii());
+                    self.counted += 1;
+                }
+                let enough = self.non_ascii >= ENOUGH_NON_ASCII || self.counted >= SNIFF_LIMIT;
+                if !eof && !enough {
                     return None;
                 }
-                Some(self.guess(held, eof, non_ascii))
+                let sample = &held[..self.counted];
+                Some(self.guess(sample, eof && !enough, self.non_ascii))
             }
         }
     }
@@ -216,6 +253,21 @@ impl Transcoder {
         detector.feed(held, eof);
         detector.guess(self.tld.as_deref(), chardetng::Utf8Detection::Allow)
     }
+}
+
+/// Bytes that mean the same ASCII character in every encoding a page can
+/// be in before its first non-ASCII byte: ASCII, except ISO-2022-JP's
+/// escape and shift bytes.
+fn is_plain_ascii(b: u8) -> bool {
+    b.is_ascii() && !matches!(b, 0x1B | 0x0E | 0x0F)
+}
+
+/// Length of the run of plain ASCII at the start of `bytes`.
+fn leading_plain_ascii(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| !is_plain_ascii(b))
+        .unwrap_or(bytes.len())
 }
 
 fn is_bom_prefix(held: &[u8]) -> bool {

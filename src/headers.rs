@@ -236,7 +236,9 @@ pub fn map_refresh(content: &str, map: impl FnOnce(&str) -> Option<String>) -> O
         .unwrap_or(content.len());
     let (delay, rest) = content.split_at(digits_end);
     let rest = rest.trim_start_matches([';', ',']).trim_start();
-    let url_part = if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case("url") {
+    // `get`, not `[..3]`: the value is page data, and its third byte may
+    // fall inside a character (`0;Åèurl=...` panicked here).
+    let url_part = if rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("url")) {
         let after = rest[3..].trim_start();
         after.strip_prefix('=').map(str::trim_start).unwrap_or(rest)
     } else {

@@ -253,11 +253,7 @@ impl UrlMapper {
             return Some(Mapped::Mirror(self.mirror_path_of(site, target, rest)));
         }
         if self.asset_hosts.iter().any(|h| h == host) {
-            let mut path = String::with_capacity(ASSET_PREFIX.len() + host.len() + rest.len());
-            path.push_str(ASSET_PREFIX);
-            path.push_str(host);
-            path.push_str(rest);
-            return Some(Mapped::Mirror(path));
+            return Some(Mapped::Mirror(asset_path_of(host, rest)));
         }
         None
     }
@@ -270,7 +266,14 @@ impl UrlMapper {
     /// Mirror URL of an upstream path, query and fragment `rest` (served by
     /// `target`) as written on a page of `from`.
     fn mirror_path_of(&self, from: SiteId, target: &SiteMap, rest: &str) -> String {
-        let rest = rest.get(target.prefix.len()..).unwrap_or("");
+        // Leading slashes after the prefix are dropped: `https://u.com//evil.com/x`
+        // under mount `/` would otherwise become `//evil.com/x`, which a
+        // browser reads as another host. `route` drops them too, so the
+        // mirror path still leads to the same upstream URL.
+        let rest = rest
+            .get(target.prefix.len()..)
+            .unwrap_or("")
+            .trim_start_matches('/');
         let mut path = String::with_capacity(target.mount.len() + rest.len());
         path.push_str(&target.mount);
         path.push_str(rest);
@@ -413,7 +416,11 @@ impl UrlMapper {
 /// `https://` or `http://` (any case) stripped.
 fn strip_scheme(raw: &str) -> Option<&str> {
     for scheme in ["https://", "http://"] {
-        if raw.len() >= scheme.len() && raw[..scheme.len()].eq_ignore_ascii_case(scheme) {
+        // `get`: the text is page data, and a cut inside a character is no scheme.
+        if raw
+            .get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
+        {
             return raw.get(scheme.len()..);
         }
     }
@@ -532,8 +539,20 @@ fn join_upstream(
 }
 
 fn asset_path(host: &str, url: &Url) -> String {
-    let rest = &url[url::Position::BeforePath..];
-    format!("{ASSET_PREFIX}{host}{rest}")
+    asset_path_of(host, &url[url::Position::BeforePath..])
+}
+
+/// Mirror path of an asset host's path, query and fragment `rest`.
+fn asset_path_of(host: &str, rest: &str) -> String {
+    // Leading slashes dropped as in `mirror_path`: `asset_target` drops
+    // them, so this is the one mirror path of the asset.
+    let rest = rest.trim_start_matches('/');
+    let mut path = String::with_capacity(ASSET_PREFIX.len() + host.len() + 1 + rest.len());
+    path.push_str(ASSET_PREFIX);
+    path.push_str(host);
+    path.push('/');
+    path.push_str(rest);
+    path
 }
 
 fn image_path(signer: &ImageSigner, url: &Url) -> String {
