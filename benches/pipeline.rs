@@ -133,6 +133,93 @@ fn url_map(c: &mut Criterion) {
     group.finish();
 }
 
+/// A cache hit through the whole public router (front layer, routing,
+/// cache lookup, answer), without sockets: the part of a hit that is ours.
+/// The page is fetched once from an upstream on loopback, then every
+/// iteration is a hit.
+fn cache_hit(c: &mut Criterion) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let page = bytes::Bytes::from(article());
+    let router = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let origin = listener.local_addr().expect("addr");
+        let upstream = axum::Router::new().fallback(move || {
+            let page = page.clone();
+            async move {
+                (
+                    [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    page,
+                )
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, upstream).await });
+        let config = format!(
+            "{CONFIG}\n[cache]\nmax_bytes = \"64MiB\"\ndefault_ttl = \"1h\"\n\
+             [upstream.origins]\n\"www.bench-news.test\" = \"http://{origin}\"\n"
+        );
+        let app = App::new(Config::parse(&config, "bench").expect("config")).expect("app");
+        let router = newsmirror::app::router(app);
+        for _ in 0..3 {
+            let response = router
+                .clone()
+                .oneshot(hit_request("gzip"))
+                .await
+                .expect("response");
+            let _ = response.into_body().collect().await;
+            // The compressed variants are made in the background after the fill.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        router
+    });
+    let mut group = c.benchmark_group("cache_hit");
+    for encoding in ["identity", "gzip"] {
+        let first = rt.block_on(router.clone().oneshot(hit_request(encoding)));
+        let cache = first
+            .as_ref()
+            .ok()
+            .and_then(|r| r.headers().get("x-cache").cloned());
+        assert_eq!(
+            cache.as_ref().map(|v| v.as_bytes()),
+            Some(&b"HIT"[..]),
+            "not a hit"
+        );
+        group.bench_function(encoding, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let response = router
+                        .clone()
+                        .oneshot(hit_request(encoding))
+                        .await
+                        .expect("response");
+                    black_box(
+                        response
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes().len()),
+                    )
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn hit_request(encoding: &str) -> http::Request<axum::body::Body> {
+    http::Request::get("/news/2026/11/river-bridge-opens.html")
+        .header(http::header::HOST, "mirror.bench.test")
+        .header(http::header::ACCEPT_ENCODING, encoding)
+        .body(axum::body::Body::empty())
+        .expect("request")
+}
+
 fn extract(c: &mut Criterion) {
     let page = String::from_utf8(article()).expect("utf-8");
     let url =
@@ -149,5 +236,5 @@ fn extract(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, rewrite, url_map, extract);
+criterion_group!(benches, rewrite, url_map, cache_hit, extract);
 criterion_main!(benches);

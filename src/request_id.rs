@@ -45,29 +45,35 @@ impl Trusted {
     }
 }
 
-/// A new id: 128 bits from the operating system's random source, in hex.
+/// A new id: 32 hex digits, unique in this process and unpredictable
+/// without its key.
+///
+/// The key comes once from the operating system's random source; each id is
+/// SipHash (keyed) of a process-wide counter, two halves of 64 bits. That
+/// costs a few dozen nanoseconds, where asking the kernel for 16 random
+/// bytes on every request was a system call per hit (BENCHMARKS.md).
 pub fn generate() -> HeaderValue {
-    static RANDOM: std::sync::LazyLock<&'static dyn rustls::crypto::SecureRandom> =
-        std::sync::LazyLock::new(|| rustls::crypto::ring::default_provider().secure_random);
-    let mut bytes = [0u8; 16];
-    if RANDOM.fill(&mut bytes).is_err() {
-        // The OS random source failing is not a reason to drop a request:
-        // fall back to time and a counter, still unique in this process.
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        bytes[..8].copy_from_slice(&nanos.to_be_bytes());
-        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // std's RandomState is SipHash-1-3 keyed from the OS random source.
+    static KEY: std::sync::LazyLock<std::hash::RandomState> =
+        std::sync::LazyLock::new(std::hash::RandomState::new);
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let half = |lane: u64| {
+        let mut h = KEY.build_hasher();
+        h.write_u64(n);
+        h.write_u64(lane);
+        h.finish()
+    };
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 32];
+    let bytes = (u128::from(half(0)) << 64 | u128::from(half(1))).to_be_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
     }
-    let mut hex = String::with_capacity(32);
-    for b in bytes {
-        use std::fmt::Write;
-        let _ = write!(hex, "{b:02x}");
-    }
-    HeaderValue::from_str(&hex).unwrap_or_else(|_| HeaderValue::from_static("0"))
+    HeaderValue::from_bytes(&out).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 /// Whether an id sent by a trusted proxy is kept: 1 to [`MAX_LEN`]
@@ -80,9 +86,17 @@ pub fn acceptable(value: &HeaderValue) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"-_.:/+=@".contains(c))
 }
 
-/// The middleware: decides the id, puts it on the request (for handlers)
-/// and on the response, and writes the access log line.
-pub async fn layer(State(trusted): State<Trusted>, mut req: Request, next: Next) -> Response {
+/// One request's id and access-log line, from [`begin`] to [`Access::finish`].
+pub struct Access {
+    start: Instant,
+    id: HeaderValue,
+    peer: Option<SocketAddr>,
+    /// Method and path, kept only when the access log is on.
+    logged: Option<(http::Method, String)>,
+}
+
+/// Decides the id of `req` and puts it on the request (for handlers).
+pub fn begin(trusted: &Trusted, req: &mut Request) -> Access {
     let start = Instant::now();
     let peer = req
         .extensions()
@@ -93,29 +107,55 @@ pub async fn layer(State(trusted): State<Trusted>, mut req: Request, next: Next)
         _ => generate(),
     };
     req.headers_mut().insert(X_REQUEST_ID.clone(), id.clone());
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let id_text = id.to_str().unwrap_or("-").to_owned();
-    let span = tracing::info_span!("request", id = %id_text);
-    let mut response = next.run(req).instrument(span).await;
-    response.headers_mut().insert(X_REQUEST_ID.clone(), id);
-    let cache = response
-        .headers()
-        .get("x-cache")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    tracing::info!(
-        target: "newsmirror::access",
-        request_id = %id_text,
-        method = %method,
-        path = %path,
-        status = response.status().as_u16(),
-        cache,
-        duration_ms = start.elapsed().as_secs_f64() * 1000.0,
-        peer = %peer.map(|p| p.to_string()).unwrap_or_else(|| "-".to_owned()),
-        "request"
-    );
-    response
+    let logged = tracing::enabled!(target: "newsmirror::access", tracing::Level::INFO)
+        .then(|| (req.method().clone(), req.uri().path().to_owned()));
+    Access {
+        start,
+        id,
+        peer,
+        logged,
+    }
+}
+
+impl Access {
+    /// The span handlers run in: whatever they log carries the id.
+    pub fn span(&self) -> tracing::Span {
+        tracing::info_span!("request", id = %self.id.to_str().unwrap_or("-"))
+    }
+
+    /// Puts the id on `response` and writes the access log line.
+    pub fn finish(self, mut response: Response) -> Response {
+        if let Some((method, path)) = &self.logged {
+            let cache = response
+                .headers()
+                .get("x-cache")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info!(
+                target: "newsmirror::access",
+                request_id = %self.id.to_str().unwrap_or("-"),
+                method = %method,
+                path = %path,
+                status = response.status().as_u16(),
+                cache,
+                duration_ms = self.start.elapsed().as_secs_f64() * 1000.0,
+                peer = %self.peer.map(|p| p.to_string()).unwrap_or_else(|| "-".to_owned()),
+                "request"
+            );
+        }
+        response.headers_mut().insert(X_REQUEST_ID.clone(), self.id);
+        response
+    }
+}
+
+/// The middleware (the admin listener's; the public one folds the same
+/// steps into its single front layer): decides the id, puts it on the
+/// request and the response, and writes the access log line.
+pub async fn layer(State(trusted): State<Trusted>, mut req: Request, next: Next) -> Response {
+    let access = begin(&trusted, &mut req);
+    let span = access.span();
+    let response = next.run(req).instrument(span).await;
+    access.finish(response)
 }
 
 #[cfg(test)]

@@ -157,7 +157,9 @@ pub async fn serve(
     req: Request,
 ) -> Result<Response, MirrorError> {
     let (parts, body) = req.into_parts();
-    let ex = Exchange {
+    // The exchange owns copies of the request's headers and path: made only
+    // when the answer is not a fresh hit, which needs none of them.
+    let exchange = |site: Arc<Site>, url: Url| Exchange {
         referer: original_referer(&app, &parts),
         app: app.clone(),
         site,
@@ -166,18 +168,21 @@ pub async fn serve(
         headers: parts.headers.clone(),
         mirror_path: parts.uri.path().to_owned(),
     };
-    if !matches!(parts.method, Method::GET | Method::HEAD) {
-        let response = bypass(&ex, &parts, body).await?;
-        let (status, headers) = (response.status(), response.headers().clone());
-        invalidate_after_unsafe(&ex, &parts.method, status, &headers).await;
-        return Ok(response);
-    }
-    let Some(cache) = app.cache.as_ref() else {
-        return bypass(&ex, &parts, body).await;
+    let cache = match app.cache.as_ref() {
+        Some(cache) if matches!(parts.method, Method::GET | Method::HEAD) => cache,
+        _ => {
+            let ex = exchange(site, url);
+            let response = bypass(&ex, &parts, body).await?;
+            if !parts.method.is_safe() {
+                let (status, headers) = (response.status(), response.headers().clone());
+                invalidate_after_unsafe(&ex, &parts.method, status, &headers).await;
+            }
+            return Ok(response);
+        }
     };
-    let primary = CacheKey::primary(&ex.site.name, target.label(), ex.url.as_str());
+    let primary = CacheKey::primary(&site.name, target.label(), url.as_str());
     if cache.is_pass(&primary).await {
-        return bypass(&ex, &parts, body).await;
+        return bypass(&exchange(site, url), &parts, body).await;
     }
     let key = cache.key(primary, &parts.headers).await;
     let now = Instant::now();
@@ -193,13 +198,14 @@ pub async fn serve(
                 serve_while_revalidating: true,
                 ..
             } => {
-                refresh_in_background(&ex, &key, entry.clone());
+                refresh_in_background(&exchange(site, url), &key, entry.clone());
                 return Ok(answer(&app, &entry, &parts, CacheResult::Stale));
             }
             Freshness::Stale { .. } => Some(entry),
         },
         None => None,
     };
+    let ex = exchange(site, url);
     if parts.headers.contains_key(header::RANGE) && stale.is_none() {
         // A range of something not stored: fetch just that range.
         return bypass(&ex, &parts, body).await;
