@@ -506,6 +506,13 @@ fn split_query(s: &str) -> (&str, Option<&str>) {
 /// control characters, backslashes or encoded slashes in dot segments.
 fn check_path(path: &str) -> Result<(), RouteError> {
     for segment in path.split('/') {
+        if !segment.contains('%') {
+            // Nothing to decode: the common case, without the decoder.
+            if segment == ".." || segment == "." {
+                return Err(RouteError::BadPath("dot segments are not allowed"));
+            }
+            continue;
+        }
         let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
         if decoded == ".." || decoded == "." {
             return Err(RouteError::BadPath("dot segments are not allowed"));
