@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# A/B of two newsmirror binaries on cache hits: what one change did to
+# throughput, measured side by side in one run.
+#
+#   bench/ab.sh BIN_A BIN_B [DURATION_SECONDS]    (default 6 s per measurement)
+#   ROUNDS=3 CONNS=32 bench/ab.sh ...             (the defaults)
+#
+# e.g. build the commit before a change into another target directory:
+#   git worktree add /tmp/before <commit> &&
+#   (cd /tmp/before && cargo build --release --target-dir /tmp/before-target)
+#   bench/ab.sh /tmp/before-target/release/newsmirror target/release/newsmirror
+#
+# Each binary serves the benchmark pages (bench/pages.py) from a static
+# origin (nginx) with the cache on; after warming, wrk measures hits on the
+# article and the small page, identity and gzip. The binaries take turns
+# (A, B, A, B, ...) and the table gives the median of the rounds, with peak
+# RSS. Needs nginx and wrk (Debian packages; installed if missing and root).
+set -euo pipefail
+
+A="${1:?usage: bench/ab.sh BIN_A BIN_B [DURATION_SECONDS]}"
+B="${2:?usage: bench/ab.sh BIN_A BIN_B [DURATION_SECONDS]}"
+DUR="${3:-6}"
+CONNS="${CONNS:-32}"
+ROUNDS="${ROUNDS:-3}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "${HERE}/.." && pwd)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/nm-ab.XXXXXX")"
+PIDS=()
+log() { printf '[ab] %s\n' "$*" >&2; }
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "${pid}" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "${pid}" 2>/dev/null || true; done
+  rm -rf "${WORK}"
+}
+trap cleanup EXIT
+need() {
+  command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] && return 0
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    log "installing $1"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  else
+    log "missing: $1"; exit 1
+  fi
+}
+need nginx
+need wrk
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+    sleep 0.1
+  done
+  log "nothing answers on port $1"; exit 1
+}
+
+mkdir -p "${WORK}/origin"
+python3 "${HERE}/pages.py" "${ROOT}/demo/www.demo-news.test/news/2026/11/river-bridge-opens.html" "${WORK}/origin"
+P_ORIGIN=$(free_port); P_NM=$(free_port)
+user_line=""
+if [[ "$(id -u)" == 0 ]]; then user_line="user root;"; fi
+cat >"${WORK}/nginx.conf" <<CONF
+${user_line}
+worker_processes 1;
+daemon off;
+pid ${WORK}/nginx.pid;
+error_log ${WORK}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  include /etc/nginx/mime.types;
+  client_body_temp_path ${WORK}/tmp-client; proxy_temp_path ${WORK}/tmp-proxy;
+  fastcgi_temp_path ${WORK}/tmp-fcgi; uwsgi_temp_path ${WORK}/tmp-uwsgi; scgi_temp_path ${WORK}/tmp-scgi;
+  server { listen 127.0.0.1:${P_ORIGIN}; root ${WORK}/origin;
+           location / { add_header Cache-Control "max-age=3600"; } }
+}
+CONF
+mkdir -p "${WORK}"/tmp-{client,proxy,fcgi,uwsgi,scgi}
+"${NGINX}" -c "${WORK}/nginx.conf" -p "${WORK}" &
+PIDS+=($!)
+wait_port "${P_ORIGIN}"
+cat >"${WORK}/nm.toml" <<CONF
+[server]
+listen = "127.0.0.1:${P_NM}"
+[cache]
+max_bytes = "256MiB"
+default_ttl = "1h"
+[upstream.origins]
+"www.bench-news.test" = "http://127.0.0.1:${P_ORIGIN}"
+"img.bench-news.test" = "http://127.0.0.1:${P_ORIGIN}"
+[[site]]
+name = "bench"
+upstream = "https://www.bench-news.test"
+asset_hosts = ["img.bench-news.test"]
+remove = ["script:not([type='application/ld+json'])", "iframe", ".ad-slot"]
+footer = "原文链接：{original_url}"
+nav = [ { label = "首页", href = "/" }, { label = "新闻", href = "/news/" } ]
+CONF
+
+RESULTS="${WORK}/results.tsv"
+: >"${RESULTS}"
+for round in $(seq 1 "${ROUNDS}"); do
+  for side in A B; do
+    bin="${A}"; [[ "${side}" == B ]] && bin="${B}"
+    RUST_LOG=warn "${bin}" serve --config "${WORK}/nm.toml" 2>>"${WORK}/nm.log" &
+    pid=$!
+    wait_port "${P_NM}"
+    for page in article small; do
+      for enc in identity gzip; do
+        curl -s -o /dev/null -H "Accept-Encoding: ${enc}" "http://127.0.0.1:${P_NM}/${page}.html"
+      done
+    done
+    sleep 1 # compressed variants are made in the background after the fill
+    for page in article small; do
+      for enc in identity gzip; do
+        rps=$(wrk -t1 -c"${CONNS}" -d"${DUR}s" -H "Accept-Encoding: ${enc}" \
+          "http://127.0.0.1:${P_NM}/${page}.html" | awk '/Requests\/sec/ {print $2}')
+        printf '%s\t%s\t%s\t%s\n' "${side}" "${page}" "${enc}" "${rps}" >>"${RESULTS}"
+        log "round ${round} ${side} ${page} ${enc} ${rps} req/s"
+        sleep 1
+      done
+    done
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/${pid}/status")
+    printf '%s\trss\tkB\t%s\n' "${side}" "${hwm}" >>"${RESULTS}"
+    kill "${pid}"; wait "${pid}" 2>/dev/null || true
+  done
+done
+
+python3 - "${RESULTS}" "${A}" "${B}" "${DUR}" "${CONNS}" "${ROUNDS}" "$(nproc)" <<'PY'
+import sys, statistics, collections
+runs = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    side, page, enc, value = line.rstrip("\n").split("\t")
+    runs[(side, page, enc)].append(float(value or 0))
+print(f"\nA = {sys.argv[2]}\nB = {sys.argv[3]}")
+print(f"wrk -t1 -c{sys.argv[5]} -d{sys.argv[4]}s, cache hits, {sys.argv[7]} cores, "
+      f"{sys.argv[6]} alternating rounds: median req/s\n")
+print("| page | encoding | A | B | B / A |")
+print("|---|---|---:|---:|---:|")
+for page in ("article", "small"):
+    for enc in ("identity", "gzip"):
+        a = statistics.median(runs[("A", page, enc)])
+        b = statistics.median(runs[("B", page, enc)])
+        print(f"| {page} | {enc} | {a:,.0f} | {b:,.0f} | {b / a:.2f}x |")
+a = max(runs[("A", "rss", "kB")]) / 1024
+b = max(runs[("B", "rss", "kB")]) / 1024
+print(f"| peak RSS (VmHWM) | | {a:.1f} MiB | {b:.1f} MiB | |")
+PY
