@@ -25,42 +25,15 @@ ROUNDS="${ROUNDS:-3}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/nm-ab.XXXXXX")"
-PIDS=()
-log() { printf '[ab] %s\n' "$*" >&2; }
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "${pid}" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "${pid}" 2>/dev/null || true; done
-  rm -rf "${WORK}"
-}
-trap cleanup EXIT
-need() {
-  command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] && return 0
-  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-    log "installing $1"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
-  else
-    log "missing: $1"; exit 1
-  fi
-}
-need nginx
-need wrk
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-    sleep 0.1
-  done
-  log "nothing answers on port $1"; exit 1
-}
+TAG=ab
+# shellcheck source=bench/lib.sh
+source "${HERE}/lib.sh"
 
 mkdir -p "${WORK}/origin"
 python3 "${HERE}/pages.py" "${ROOT}/demo/www.demo-news.test/news/2026/11/river-bridge-opens.html" "${WORK}/origin"
 P_ORIGIN=$(free_port); P_NM=$(free_port)
-user_line=""
-if [[ "$(id -u)" == 0 ]]; then user_line="user root;"; fi
 cat >"${WORK}/nginx.conf" <<CONF
-${user_line}
+${NGINX_USER_LINE}
 worker_processes 1;
 daemon off;
 pid ${WORK}/nginx.pid;
@@ -79,23 +52,7 @@ mkdir -p "${WORK}"/tmp-{client,proxy,fcgi,uwsgi,scgi}
 "${NGINX}" -c "${WORK}/nginx.conf" -p "${WORK}" &
 PIDS+=($!)
 wait_port "${P_ORIGIN}"
-cat >"${WORK}/nm.toml" <<CONF
-[server]
-listen = "127.0.0.1:${P_NM}"
-[cache]
-max_bytes = "256MiB"
-default_ttl = "1h"
-[upstream.origins]
-"www.bench-news.test" = "http://127.0.0.1:${P_ORIGIN}"
-"img.bench-news.test" = "http://127.0.0.1:${P_ORIGIN}"
-[[site]]
-name = "bench"
-upstream = "https://www.bench-news.test"
-asset_hosts = ["img.bench-news.test"]
-remove = ["script:not([type='application/ld+json'])", "iframe", ".ad-slot"]
-footer = "原文链接：{original_url}"
-nav = [ { label = "首页", href = "/" }, { label = "新闻", href = "/news/" } ]
-CONF
+nm_config "${P_NM}" "256MiB" "${P_ORIGIN}" >"${WORK}/nm.toml"
 
 RESULTS="${WORK}/results.tsv"
 : >"${RESULTS}"

@@ -34,30 +34,9 @@ ROUNDS="${ROUNDS:-3}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/nm-bench.XXXXXX")"
-PIDS=()
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "${pid}" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "${pid}" 2>/dev/null || true; done
-  rm -rf "${WORK}"
-}
-trap cleanup EXIT
-
-need() {
-  command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] && return 0
-  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-    log "installing $1"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
-  else
-    log "missing: $1"; exit 1
-  fi
-}
-need nginx
-need wrk
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+TAG=bench
+# shellcheck source=bench/lib.sh
+source "${HERE}/lib.sh"
 
 log "building newsmirror and the bare handler (release)"
 (cd "${ROOT}" && cargo build --release --locked -q && cargo build --release --locked -q --example bare_static)
@@ -73,8 +52,6 @@ P_STATIC=$(free_port); P_BARE=$(free_port); P_NM=$(free_port); P_NM_OFF=$(free_p
 P_TIER1=$(free_port)
 
 # ---- nginx: origin, recipe, sub_filter every request, two-tier, static ----
-user_line=""
-if [[ "$(id -u)" == 0 ]]; then user_line="user root;"; fi
 # What the recipe does to a page, as close to newsmirror's work as literal
 # substitution gets: the two hosts, the stylesheet, the navigation bar and
 # the original-link footer (newsmirror also resolves relative URLs, srcset,
@@ -86,7 +63,7 @@ SUBS='sub_filter "https://www.bench-news.test" "";
       sub_filter "</body>" "<footer id=\"newsmirror-footer\">原文链接：<a href=\"https://www.bench-news.test$request_uri\" rel=\"nofollow noopener\">https://www.bench-news.test$request_uri</a></footer></body>";
       sub_filter_once off; sub_filter_types text/html;'
 cat >"${WORK}/nginx.conf" <<EOF
-${user_line}
+${NGINX_USER_LINE}
 worker_processes auto;
 daemon off;
 pid ${WORK}/nginx.pid;
@@ -129,39 +106,13 @@ mkdir -p "${WORK}"/tmp-{client,proxy,fcgi,uwsgi,scgi}
 PIDS+=($!)
 
 # ---- newsmirror, cache on and off ----
-nm_config() {
-  cat <<EOF
-[server]
-listen = "127.0.0.1:$1"
-[cache]
-max_bytes = "$2"
-default_ttl = "1h"
-[upstream.origins]
-"www.bench-news.test" = "http://127.0.0.1:${P_ORIGIN}"
-"img.bench-news.test" = "http://127.0.0.1:${P_ORIGIN}"
-[[site]]
-name = "bench"
-upstream = "https://www.bench-news.test"
-asset_hosts = ["img.bench-news.test"]
-remove = ["script:not([type='application/ld+json'])", "iframe", ".ad-slot"]
-footer = "原文链接：{original_url}"
-nav = [ { label = "首页", href = "/" }, { label = "新闻", href = "/news/" } ]
-EOF
-}
-nm_config "${P_NM}" "256MiB" >"${WORK}/nm.toml"
-nm_config "${P_NM_OFF}" "0" >"${WORK}/nm-off.toml"
+nm_config "${P_NM}" "256MiB" "${P_ORIGIN}" >"${WORK}/nm.toml"
+nm_config "${P_NM_OFF}" "0" "${P_ORIGIN}" >"${WORK}/nm-off.toml"
 RUST_LOG=warn "${BIN}" serve --config "${WORK}/nm.toml" 2>"${WORK}/nm.log" &
 NM_PID=$!; PIDS+=($!)
 RUST_LOG=warn "${BIN}" serve --config "${WORK}/nm-off.toml" 2>"${WORK}/nm-off.log" &
 NM_OFF_PID=$!; PIDS+=($!)
 
-wait_port() {
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-    sleep 0.1
-  done
-  log "nothing answers on port $1"; exit 1
-}
 for p in "${P_ORIGIN}" "${P_RECIPE}" "${P_NM}" "${P_NM_OFF}"; do wait_port "$p"; done
 
 # The static and bare targets serve newsmirror's own rewritten page: equal bytes.
