@@ -6,83 +6,27 @@
 //!   cargo bench --bench pipeline -- rewrite (one group)
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use newsmirror::app::App;
 use newsmirror::config::Config;
-use newsmirror::html::PageContext;
-use newsmirror::pipeline::Rewrite;
 use newsmirror::url_map::Place;
 use url::Url;
 
-const CONFIG: &str = r#"
-[server]
-signing_key = "bench-signing-key-0123456789"
-[[site]]
-name = "bench"
-upstream = "https://www.bench-news.test"
-asset_hosts = ["img.bench-news.test"]
-proxy_all_images = true
-remove = ["script:not([type='application/ld+json'])", "iframe", ".ad-slot"]
-footer = "原文链接：{original_url}"
-nav = [ { label = "首页", href = "/" }, { label = "新闻", href = "/news/" } ]
-"#;
-
-/// The demo article padded with a news site's menus to ~85 KB (as
-/// bench/load.sh builds it).
-fn article() -> Vec<u8> {
-    let src = include_str!("../demo/www.demo-news.test/news/2026/11/river-bridge-opens.html")
-        .replace("demo-news.test", "bench-news.test");
-    let block: String = (0..40)
-        .map(|i| {
-            format!(
-                "<li><a href=\"https://www.bench-news.test/news/2026/11/story-{i}.html\">Story {i} headline about the city</a> \
-                 <img src=\"https://img.bench-news.test/thumbs/2026/11/story-{i}_200.jpg\" alt=\"thumb {i}\"></li>\n"
-            )
-        })
-        .collect();
-    let mut pad = String::new();
-    while src.len() + pad.len() < 85_000 {
-        pad.push_str(&format!("<nav class=\"menu\"><ul>\n{block}</ul></nav>\n"));
-    }
-    src.replace("</body>", &format!("{pad}</body>"))
-        .into_bytes()
-}
-
-fn app() -> Arc<App> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let _guard = rt.enter();
-    App::new(Config::parse(CONFIG, "bench").expect("config")).expect("app")
-}
+mod workload;
+use workload::{ARTICLE_URL, CONFIG, app, article};
 
 fn rewrite(c: &mut Criterion) {
-    let app = app();
+    let app = app(CONFIG);
     let page = article();
-    let site = app.sites[0].clone();
-    let url = Url::parse("https://www.bench-news.test/news/2026/11/river-bridge-opens.html")
-        .expect("url");
+    let url = Url::parse(ARTICLE_URL).expect("url");
     let mut group = c.benchmark_group("rewrite");
     group.throughput(Throughput::Bytes(page.len() as u64));
     for chunk in [16 * 1024, 64 * 1024] {
         group.bench_with_input(
             BenchmarkId::new("newsmirror", chunk),
             &chunk,
-            |b, &chunk| {
-                b.iter(|| {
-                    let ctx = PageContext::new(app.mapper.clone(), site.clone(), url.clone());
-                    let mut rw = Rewrite::html(ctx, app.rules(&site), Some("utf-8"), u64::MAX);
-                    let mut out = Vec::with_capacity(page.len() + 4096);
-                    for piece in page.chunks(chunk) {
-                        rw.push(piece, &mut out).expect("rewrite");
-                    }
-                    rw.finish(&mut out).expect("finish");
-                    black_box(out.len())
-                })
-            },
+            |b, &chunk| b.iter(|| black_box(workload::rewrite(&app, &url, &page, chunk))),
         );
     }
     group.bench_function("lol_html without handlers", |b| {
@@ -102,7 +46,7 @@ fn rewrite(c: &mut Criterion) {
 }
 
 fn url_map(c: &mut Criterion) {
-    let app = app();
+    let app = app(CONFIG);
     let site = app.sites[0].id;
     let base = Url::parse("https://www.bench-news.test/news/2026/11/page.html").expect("url");
     let mut group = c.benchmark_group("url_map");

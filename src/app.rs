@@ -19,7 +19,7 @@ use crate::metrics::{Metrics, Route};
 use crate::proxy;
 use crate::site::{Site, SiteId};
 use crate::upstream::Upstream;
-use crate::url_map::{ImageSigner, UrlMapper};
+use crate::url_map::UrlMapper;
 
 /// The stylesheet for the injected nav bar and footer, built into the binary.
 pub const STYLESHEET: &str = include_str!("../static/newsmirror.css");
@@ -57,16 +57,7 @@ impl App {
             .map(|s| SiteRules::new(s))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError)?;
-        let signer = config
-            .server
-            .signing_key
-            .as_ref()
-            .map(|k| ImageSigner::new(k.expose().as_bytes()));
-        let mapper = Arc::new(UrlMapper::new(
-            &sites,
-            signer,
-            config.server.public_url.as_ref(),
-        ));
+        let mapper = Arc::new(UrlMapper::for_server(&sites, &config.server));
         let user_agent = HeaderValue::from_str(&config.upstream.user_agent)
             .map_err(|_| StartError("upstream.user_agent is not a valid header value".into()))?;
         let metrics = Arc::new(Metrics::new());

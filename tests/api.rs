@@ -13,26 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use common::*;
-use newsmirror::demo;
 use serde_json::Value;
-use tokio::net::TcpListener;
-
-async fn demo_mirror() -> SocketAddr {
-    let site = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_addr = site.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(site, demo::site::router()).await });
-    let config = demo::config(site_addr).unwrap();
-    let app = newsmirror::app::App::new(config).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(newsmirror::server::run(
-        app,
-        listener,
-        None,
-        std::future::pending(),
-    ));
-    addr
-}
 
 async fn api(mirror: SocketAddr, query: &str) -> (StatusCode, String, String) {
     let r = client()

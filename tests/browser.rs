@@ -18,15 +18,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use base64::Engine;
-use newsmirror::demo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use url::Url;
 
 /// The W3C WebDriver key of an element reference.
@@ -242,23 +239,6 @@ impl Drop for Browser {
     }
 }
 
-async fn demo_mirror() -> SocketAddr {
-    let site = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_addr = site.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(site, demo::site::router()).await });
-    let config = demo::config(site_addr).unwrap();
-    let app = newsmirror::app::App::new(config).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mirror = listener.local_addr().unwrap();
-    tokio::spawn(newsmirror::server::run(
-        app,
-        listener,
-        None,
-        std::future::pending(),
-    ));
-    mirror
-}
-
 /// Requests that left the mirror's origin. `data:`/`blob:` URLs are not
 /// requests, and `chrome:`/`about:` ones are the browser's own pages (its
 /// start tab), not the mirror's.
@@ -281,7 +261,7 @@ const RESOURCES: &str = "return [document.URL].concat(\
 
 #[tokio::test]
 async fn a_reader_clicks_from_the_section_page_into_an_article() {
-    let mirror = demo_mirror().await;
+    let mirror = common::demo_mirror().await;
     let origin = format!("http://{mirror}");
     let browser = Browser::start().await;
 

@@ -661,14 +661,7 @@ async fn stored_bytes_stay_within_the_budget() {
             .await
             .unwrap();
     }
-    let text = client()
-        .get(format!("http://{admin}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = admin_metrics(admin).await;
     let stored = metric(&text, "newsmirror_cache_stored_bytes");
     let entries = metric(&text, "newsmirror_cache_entries");
     assert!(stored <= 1024.0 * 1024.0, "stored {stored} bytes");

@@ -11,7 +11,6 @@ use axum::http::{StatusCode, header};
 use common::*;
 use lol_html::{RewriteStrSettings, element, rewrite_str};
 use newsmirror::demo;
-use tokio::net::TcpListener;
 
 /// URL-bearing attributes the crawler follows.
 const URL_ATTRS: &[&str] = &[
@@ -85,20 +84,7 @@ fn css_urls(css: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn demo_site_through_the_mirror_has_no_broken_links_and_no_leaks() {
-    let site = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_addr = site.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(site, demo::site::router()).await });
-    let config = demo::config(site_addr).unwrap();
-    let options = newsmirror::server::ServeOptions::from(&config.server);
-    let app = newsmirror::app::App::new(config).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mirror = listener.local_addr().unwrap();
-    tokio::spawn(newsmirror::server::serve(
-        listener,
-        newsmirror::app::router(app),
-        options,
-        std::future::pending(),
-    ));
+    let mirror = demo_mirror().await;
 
     let client = client();
     let mut queue: VecDeque<String> = VecDeque::from(["/".to_owned()]);

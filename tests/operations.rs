@@ -9,8 +9,6 @@ use std::collections::BTreeSet;
 use axum::Router;
 use axum::routing::get;
 use common::*;
-use newsmirror::demo;
-use tokio::net::TcpListener;
 
 async fn small_upstream() -> std::net::SocketAddr {
     upstream(Router::new().route(
@@ -212,25 +210,6 @@ async fn each_request_is_logged_with_id_method_path_status_cache_and_duration() 
     assert_eq!(b["fields"]["cache"], "HIT");
 }
 
-/// The demo site and its mirror in this process.
-async fn demo_mirror() -> std::net::SocketAddr {
-    let site = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_addr = site.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(site, demo::site::router()).await });
-    let config = demo::config(site_addr).unwrap();
-    let options = newsmirror::server::ServeOptions::from(&config.server);
-    let app = newsmirror::app::App::new(config).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mirror = listener.local_addr().unwrap();
-    tokio::spawn(newsmirror::server::serve(
-        listener,
-        newsmirror::app::router(app),
-        options,
-        std::future::pending(),
-    ));
-    mirror
-}
-
 #[tokio::test]
 async fn openapi_describes_the_article_route_its_parameters_and_every_json_field() {
     let mirror = demo_mirror().await;
@@ -372,14 +351,7 @@ async fn the_metrics_table_matches_what_metrics_serves() {
         .await
         .unwrap();
     assert_eq!(purge.status(), 200);
-    let text = c
-        .get(format!("http://{admin}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = admin_metrics(admin).await;
     let served: BTreeSet<(String, String)> = text
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))

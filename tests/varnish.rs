@@ -245,16 +245,22 @@ fn decode(a: &Answer) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
-/// `newsmirror_requests_total` for pages, from the admin listener.
-async fn mirror_page_requests(c: &reqwest::Client, admin: SocketAddr) -> u64 {
-    let text = c
-        .get(format!("http://{admin}/metrics"))
+/// `BAN /` with this `Surrogate-Key`, sent to Varnish at `v` by `client`.
+async fn ban(client: &reqwest::Client, v: SocketAddr, key: &str) -> reqwest::Response {
+    client
+        .request(
+            reqwest::Method::from_bytes(b"BAN").expect("method"),
+            format!("http://{v}/"),
+        )
+        .header("surrogate-key", key)
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .expect("BAN answer")
+}
+
+/// `newsmirror_requests_total` for pages, from the admin listener.
+async fn mirror_page_requests(admin: SocketAddr) -> u64 {
+    let text = admin_metrics(admin).await;
     text.lines()
         .filter(|l| l.starts_with("newsmirror_requests_total{") && l.contains("route=\"page\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
@@ -273,7 +279,7 @@ async fn varnish_in_front_caches_by_s_maxage_passes_private_keeps_variants_and_p
     let varnish = start_varnish(mirror).await;
     let v = varnish.addr;
     let c = client();
-    let baseline = mirror_page_requests(&c, admin).await;
+    let baseline = mirror_page_requests(admin).await;
 
     // 1. Cached for the mirror's s-maxage (7m), not max-age (1m) nor upstream's 1h.
     let first = get_via(&c, v, "/page.html", None).await;
@@ -295,7 +301,7 @@ async fn varnish_in_front_caches_by_s_maxage_passes_private_keeps_variants_and_p
     assert_eq!(decode(&second), decode(&first));
     assert_eq!(counts.page.load(Ordering::SeqCst), 1);
     assert_eq!(
-        mirror_page_requests(&c, admin).await - baseline,
+        mirror_page_requests(admin).await - baseline,
         1,
         "the second request never reached the mirror"
     );
@@ -372,15 +378,7 @@ async fn varnish_in_front_caches_by_s_maxage_passes_private_keeps_variants_and_p
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)))
         .build()
         .unwrap();
-    let refused = outsider
-        .request(
-            reqwest::Method::from_bytes(b"BAN").unwrap(),
-            format!("http://{v}/"),
-        )
-        .header("surrogate-key", "u:/page.html")
-        .send()
-        .await
-        .unwrap();
+    let refused = ban(&outsider, v, "u:/page.html").await;
     assert_eq!(refused.status(), 403);
     assert_eq!(get_via(&c, v, "/page.html", None).await.varnish, "HIT");
 
@@ -392,15 +390,7 @@ async fn varnish_in_front_caches_by_s_maxage_passes_private_keeps_variants_and_p
         "u:/page.html.*",
         "/page.html",
     ] {
-        let r = c
-            .request(
-                reqwest::Method::from_bytes(b"BAN").unwrap(),
-                format!("http://{v}/"),
-            )
-            .header("surrogate-key", near)
-            .send()
-            .await
-            .unwrap();
+        let r = ban(&c, v, near).await;
         assert_eq!(r.status(), 200);
         assert_eq!(
             get_via(&c, v, "/page.html", None).await.varnish,
@@ -408,15 +398,7 @@ async fn varnish_in_front_caches_by_s_maxage_passes_private_keeps_variants_and_p
             "BAN {near}"
         );
     }
-    let banned = c
-        .request(
-            reqwest::Method::from_bytes(b"BAN").unwrap(),
-            format!("http://{v}/"),
-        )
-        .header("surrogate-key", "u:/page.html")
-        .send()
-        .await
-        .unwrap();
+    let banned = ban(&c, v, "u:/page.html").await;
     assert_eq!(banned.status(), 200);
 
     // Both copies are gone, every variant: Varnish and the mirror miss,

@@ -22,9 +22,7 @@ use newsmirror::escape::{decode_attr, escape_attr, escape_text};
 use newsmirror::html::{PageContext, SiteRules};
 use newsmirror::pipeline::Rewrite;
 use newsmirror::site::{Site, SiteId};
-use newsmirror::url_map::{
-    ASSET_PREFIX, IMAGE_PREFIX, ImageSigner, Mapped, Place, UrlMapper, srcset,
-};
+use newsmirror::url_map::{ASSET_PREFIX, IMAGE_PREFIX, Mapped, Place, UrlMapper, srcset};
 use url::Url;
 
 /// The small fixed configuration every target runs against: a site at the
@@ -90,16 +88,7 @@ pub fn fixture_from(text: &str) -> Fixture {
         .iter()
         .map(|s| SiteRules::new(s).expect("the fixed selectors compile"))
         .collect();
-    let signer = config
-        .server
-        .signing_key
-        .as_ref()
-        .map(|k| ImageSigner::new(k.expose().as_bytes()));
-    let mapper = Arc::new(UrlMapper::new(
-        &sites,
-        signer,
-        config.server.public_url.as_ref(),
-    ));
+    let mapper = Arc::new(UrlMapper::for_server(&sites, &config.server));
     Fixture {
         sites,
         rules,

@@ -119,6 +119,15 @@ pub struct UrlMapper {
 }
 
 impl UrlMapper {
+    /// The mapper of `sites` with `[server]`'s signing key and public URL.
+    pub fn for_server(sites: &[Arc<Site>], server: &crate::config::ServerConfig) -> Self {
+        let signer = server
+            .signing_key
+            .as_ref()
+            .map(|k| ImageSigner::new(k.expose().as_bytes()));
+        UrlMapper::new(sites, signer, server.public_url.as_ref())
+    }
+
     pub fn new(sites: &[Arc<Site>], signer: Option<ImageSigner>, public_url: Option<&Url>) -> Self {
         let maps: Vec<SiteMap> = sites
             .iter()

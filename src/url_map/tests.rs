@@ -34,12 +34,7 @@ fn mapper() -> UrlMapper {
 fn mapper_with(text: &str) -> UrlMapper {
     let config = Config::parse(text, "test.toml").unwrap();
     let sites = Site::all_from(&config).unwrap();
-    let signer = config
-        .server
-        .signing_key
-        .as_ref()
-        .map(|k| ImageSigner::new(k.expose().as_bytes()));
-    UrlMapper::new(&sites, signer, config.server.public_url.as_ref())
+    UrlMapper::for_server(&sites, &config.server)
 }
 
 const U: SiteId = SiteId(0);

@@ -134,7 +134,22 @@ pub fn no_cache(toml: String) -> String {
 
 /// Starts a mirror with this configuration text.
 pub async fn mirror(toml: &str) -> SocketAddr {
-    let config = Config::parse(toml, "test.toml").expect("test config is valid");
+    mirror_of(Config::parse(toml, "test.toml").expect("test config is valid")).await
+}
+
+/// The demo site (`newsmirror::demo`) and its mirror, both in this process;
+/// returns the mirror's address.
+pub async fn demo_mirror() -> SocketAddr {
+    let site = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind demo site");
+    let site_addr = site.local_addr().expect("demo site address");
+    tokio::spawn(async move { axum::serve(site, newsmirror::demo::site::router()).await });
+    mirror_of(newsmirror::demo::config(site_addr).expect("demo config is valid")).await
+}
+
+/// Starts a mirror with this configuration.
+pub async fn mirror_of(config: Config) -> SocketAddr {
     let options = ServeOptions::from(&config.server);
     let app = App::new(config).expect("app starts");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind mirror");
@@ -165,6 +180,18 @@ pub async fn mirror_with_admin(toml: &str) -> (SocketAddr, SocketAddr) {
         std::future::pending(),
     ));
     addrs
+}
+
+/// The Prometheus text of the admin listener's `/metrics`.
+pub async fn admin_metrics(admin: SocketAddr) -> String {
+    client()
+        .get(format!("http://{admin}/metrics"))
+        .send()
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("metrics body")
 }
 
 /// A client that follows no redirects, uses no proxy and decodes nothing.
