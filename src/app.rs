@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use crate::cache::Cache;
 use crate::config::Config;
-use crate::error::MirrorError;
+use crate::error::{BadRequest, MirrorError};
 use crate::forwarded::ClientView;
 use crate::html::SiteRules;
 use crate::metrics::{Metrics, Route};
@@ -188,17 +188,56 @@ async fn not_found() -> Response {
     MirrorError::Route(crate::url_map::RouteError::NoSite).page(None)
 }
 
-/// A mirror is not a forward proxy: absolute-form request targets
-/// (`GET http://other.host/ HTTP/1.1`) and `CONNECT` are refused before
-/// anything else looks at them.
+/// What is refused before anything else looks at a request:
+///
+/// - a mirror is not a forward proxy: absolute-form and authority-form
+///   request targets (`GET http://other.host/ HTTP/1.1`,
+///   `GET other.host:443 HTTP/1.1`) and `CONNECT`;
+/// - two `Host` headers, or one with userinfo or anything but a host and
+///   port (RFC 9112 §3.2: 400);
+/// - a GET or HEAD with a body (`Content-Length` other than 0, or
+///   `Transfer-Encoding`): the mirror would not send that body upstream,
+///   and the connection closes so that its bytes are never read as the
+///   next request either.
 fn refused(req: &Request) -> Option<Response> {
-    let absolute_form = req.version() <= Version::HTTP_11 && req.uri().scheme().is_some();
-    if !(absolute_form || req.method() == Method::CONNECT) {
-        return None;
+    let h1 = req.version() <= Version::HTTP_11;
+    if (h1 && req.uri().authority().is_some()) || req.method() == Method::CONNECT {
+        let mut r = MirrorError::ProxyRequest.page(None);
+        if req.method() == Method::CONNECT {
+            *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        }
+        return Some(r);
     }
-    let mut r = MirrorError::ProxyRequest.page(None);
-    if req.method() == Method::CONNECT {
-        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    }
+    let bad = bad_head(req)?;
+    let mut r = MirrorError::BadRequest(bad).page(None);
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     Some(r)
+}
+
+fn bad_head(req: &Request) -> Option<BadRequest> {
+    let headers = req.headers();
+    let mut hosts = headers.get_all(header::HOST).iter();
+    if let Some(host) = hosts.next() {
+        if hosts.next().is_some() {
+            return Some(BadRequest::DuplicateHost);
+        }
+        let authority = host
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<http::uri::Authority>().ok());
+        if authority.is_none_or(|a| a.as_str().contains('@')) {
+            return Some(BadRequest::BadHost);
+        }
+    }
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        let declared = headers
+            .get_all(header::CONTENT_LENGTH)
+            .iter()
+            .any(|v| v.as_bytes().iter().any(|b| *b != b'0'));
+        if declared || headers.contains_key(header::TRANSFER_ENCODING) {
+            return Some(BadRequest::BodyOnSafeMethod);
+        }
+    }
+    None
 }

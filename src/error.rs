@@ -19,6 +19,8 @@ pub enum MirrorError {
     #[error("this server is a mirror, not a forward proxy")]
     ProxyRequest,
     #[error(transparent)]
+    BadRequest(#[from] BadRequest),
+    #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error(transparent)]
     Body(#[from] BodyError),
@@ -28,6 +30,17 @@ pub enum MirrorError {
     MediaStatus(StatusCode),
     #[error("{0}")]
     UnsupportedEncoding(String),
+}
+
+/// A request refused before routing for what its head says (RFC 9112).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BadRequest {
+    #[error("a GET or HEAD request must not carry a body")]
+    BodyOnSafeMethod,
+    #[error("the request has more than one Host header")]
+    DuplicateHost,
+    #[error("the Host header is not a host name and port")]
+    BadHost,
 }
 
 impl MirrorError {
@@ -41,13 +54,16 @@ impl MirrorError {
                 StatusCode::FORBIDDEN
             }
             MirrorError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            MirrorError::ProxyRequest => StatusCode::BAD_REQUEST,
+            MirrorError::ProxyRequest | MirrorError::BadRequest(_) => StatusCode::BAD_REQUEST,
             MirrorError::Upstream(
                 UpstreamError::ConnectTimeout { .. } | UpstreamError::HeaderTimeout { .. },
             ) => StatusCode::GATEWAY_TIMEOUT,
             MirrorError::Upstream(UpstreamError::NotPublic { .. }) => StatusCode::FORBIDDEN,
+            MirrorError::Upstream(UpstreamError::Busy { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             MirrorError::Upstream(_) => StatusCode::BAD_GATEWAY,
-            MirrorError::Body(BodyError::IdleTimeout(_)) => StatusCode::GATEWAY_TIMEOUT,
+            MirrorError::Body(BodyError::IdleTimeout(_) | BodyError::BodyTimeout(_)) => {
+                StatusCode::GATEWAY_TIMEOUT
+            }
             MirrorError::Body(_) => StatusCode::BAD_GATEWAY,
             MirrorError::NotMedia(_) => StatusCode::FORBIDDEN,
             MirrorError::MediaStatus(s) => *s,
@@ -81,6 +97,9 @@ impl MirrorError {
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let MirrorError::Upstream(UpstreamError::Busy { .. }) = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         if let MirrorError::MethodNotAllowed { allow, .. } = self {
             let list = allow
                 .iter()

@@ -22,6 +22,9 @@ pub struct ClientView {
     pub host: Option<String>,
     /// `http` or `https`.
     pub proto: String,
+    /// The peer is one of `server.trusted_proxies`: only then may
+    /// forwarding headers go on to a plain (`rewrite = false`) upstream.
+    pub trusted_peer: bool,
 }
 
 /// Whether `ip` (IPv4-mapped IPv6 read as IPv4) is in `proxies`.
@@ -54,10 +57,12 @@ impl ClientView {
             ip: peer.map(|p| p.ip()),
             host: own_host,
             proto: if tls { "https" } else { "http" }.to_owned(),
+            trusted_peer: false,
         };
         let Some(peer) = peer.filter(|p| trusted(p.ip(), proxies)) else {
             return view;
         };
+        view.trusted_peer = true;
         let forwarded = Forwarded::parse(headers);
         // The reader is the last address in the chain that is not one of ours.
         let chain: Vec<IpAddr> = if forwarded.for_.is_empty() {

@@ -12,17 +12,79 @@ use crate::url_map::Place;
 /// What the mirror accepts from upstream; it decodes all of them.
 pub const UPSTREAM_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 
-/// Request headers passed through to upstream as they are.
+/// Request headers of the reader passed on to a mirror site's upstream as
+/// they are. `Accept-Language` only as [`first_language`] made it, and it is
+/// in every mirror entry's key (`cache::vary_names`); not `Accept`: what
+/// upstream negotiates on must be the same for every reader
+/// ([`MIRROR_ACCEPT`]). Never a framing header: hyper frames the body the
+/// mirror actually sends ([`FRAMING`]).
 const FORWARDED_REQUEST: &[HeaderName] = &[
-    header::ACCEPT,
     header::ACCEPT_LANGUAGE,
     header::RANGE,
     header::IF_RANGE,
     header::IF_NONE_MATCH,
     header::IF_MODIFIED_SINCE,
-    header::CONTENT_TYPE,
-    header::CONTENT_LENGTH,
 ];
+
+/// The `Accept` every request to a mirror site's upstream carries (a
+/// browser's navigation `Accept`: pages, and the image formats every
+/// current browser shows).
+pub const MIRROR_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8";
+
+/// Headers that say how a request body is framed (or that one follows).
+/// Never copied from the reader: a `Content-Length` on a GET whose body the
+/// mirror does not send makes upstream read the next request on the pooled
+/// connection as that body (request smuggling).
+const FRAMING: &[HeaderName] = &[
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+    header::EXPECT,
+];
+
+/// Headers that carry forwarding information (who the reader is, which host
+/// or URL they asked for, which method to use): passed to a plain upstream
+/// only from `server.trusted_proxies`. An upstream that reflects them would
+/// otherwise store a reader's choice for every reader.
+const FORWARDING: &[&str] = &[
+    "forwarded",
+    "via",
+    "x-real-ip",
+    "x-host",
+    "x-original-url",
+    "x-original-uri",
+    "x-original-host",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "client-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
+    "x-originating-ip",
+    "x-remote-ip",
+    "x-remote-addr",
+    "x-proxyuser-ip",
+    "x-envoy-external-address",
+];
+
+fn is_forwarding(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    n.starts_with("x-forwarded-") || FORWARDING.contains(&n)
+}
+
+/// What the mirror knows of the reader's request when it builds the
+/// upstream one.
+pub struct ReaderRequest<'a> {
+    /// The reader's request headers.
+    pub headers: &'a HeaderMap,
+    /// The peer is a trusted proxy (`server.trusted_proxies`).
+    pub trusted_peer: bool,
+    /// The mirror sends a request body upstream (methods other than GET/HEAD).
+    pub sends_body: bool,
+}
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded either way.
 const HOP_BY_HOP: &[&str] = &[
@@ -68,27 +130,36 @@ const BODY_DESCRIBING: &[&str] = &[
     "accept-ranges",
 ];
 
-/// Headers for a request to upstream made for a reader's request with
-/// headers `client`. `referer` is the reader's referring page, already
-/// mapped back to its original URL (or `None`).
+/// Headers for a request to upstream made for `reader`'s request.
+/// `referer` is the reader's referring page, already mapped back to its
+/// original URL (or `None`). `plain`: a plain reverse proxy
+/// (`rewrite = false`), which passes end-to-end headers on.
 pub fn upstream_request(
-    client: &HeaderMap,
+    reader: &ReaderRequest<'_>,
     user_agent: &HeaderValue,
     referer: Option<HeaderValue>,
-    pass_all: bool,
+    plain: bool,
 ) -> HeaderMap {
+    let client = reader.headers;
     let mut out = HeaderMap::new();
     // This cache is a surrogate (Edge Architecture 1.0): origins may target it.
     out.insert(
         HeaderName::from_static("surrogate-capability"),
         HeaderValue::from_static(concat!("newsmirror", "=\"Surrogate/1.0\"")),
     );
-    if pass_all {
-        // A plain reverse proxy (rewrite = false): end-to-end headers as sent.
+    if plain {
+        // A plain reverse proxy: end-to-end headers as sent, but neither
+        // framing nor (from untrusted peers) forwarding information.
         for (name, value) in client {
-            if name != header::HOST && !is_hop_by_hop(client, name) {
-                out.append(name.clone(), value.clone());
+            if name == header::HOST
+                || FRAMING.contains(name)
+                || is_hop_by_hop(client, name)
+                || (!reader.trusted_peer && is_forwarding(name))
+                || (!reader.sends_body && name == header::CONTENT_TYPE)
+            {
+                continue;
             }
+            out.append(name.clone(), value.clone());
         }
         return out;
     }
@@ -97,6 +168,12 @@ pub fn upstream_request(
             out.append(name.clone(), value.clone());
         }
     }
+    if reader.sends_body
+        && let Some(ct) = client.get(header::CONTENT_TYPE)
+    {
+        out.insert(header::CONTENT_TYPE, ct.clone());
+    }
+    out.insert(header::ACCEPT, HeaderValue::from_static(MIRROR_ACCEPT));
     out.insert(header::USER_AGENT, user_agent.clone());
     // A byte range is a range of the encoded body: keep the reader's own
     // encodings for it so that the bytes can be passed as they come.
@@ -113,6 +190,29 @@ pub fn upstream_request(
         out.insert(header::REFERER, r);
     }
     out
+}
+
+/// A reader's `Accept-Language` as a mirror site sees it: its first
+/// language tag (`zh-TW,zh;q=0.9,en;q=0.8` → `zh-TW`), or
+/// nothing when that is not a plain tag. What upstream gets, and what the
+/// cache keys on: one entry per language readers ask first, not one per
+/// browser's list.
+pub fn first_language(headers: &mut HeaderMap) {
+    let tag = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .filter(|t| {
+            (2..=35).contains(&t.len())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && t.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        })
+        .and_then(|t| HeaderValue::from_str(t).ok());
+    headers.remove(header::ACCEPT_LANGUAGE);
+    if let Some(tag) = tag {
+        headers.insert(header::ACCEPT_LANGUAGE, tag);
+    }
 }
 
 fn is_hop_by_hop(headers: &HeaderMap, name: &HeaderName) -> bool {
@@ -317,6 +417,85 @@ pub fn csp_names_hosts(policy: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn reader(headers: &HeaderMap) -> ReaderRequest<'_> {
+        ReaderRequest {
+            headers,
+            trusted_peer: false,
+            sends_body: false,
+        }
+    }
+
+    #[test]
+    fn only_the_first_language_tag_is_kept() {
+        let lang = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(v).unwrap());
+            first_language(&mut h);
+            h.get(header::ACCEPT_LANGUAGE)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(lang("zh-TW,zh;q=0.9,en;q=0.8").as_deref(), Some("zh-TW"));
+        assert_eq!(lang("en;q=0.5").as_deref(), Some("en"));
+        assert_eq!(lang("*"), None);
+        assert_eq!(lang("GET /attacker.html HTTP/1.1"), None);
+        assert_eq!(lang(""), None);
+    }
+
+    #[test]
+    fn framing_headers_never_go_upstream() {
+        let mut c = HeaderMap::new();
+        c.insert(header::CONTENT_LENGTH, HeaderValue::from_static("85"));
+        c.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        c.insert(header::EXPECT, HeaderValue::from_static("100-continue"));
+        c.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        let ua = HeaderValue::from_static("ua");
+        for plain in [false, true] {
+            for sends_body in [false, true] {
+                let r = ReaderRequest {
+                    headers: &c,
+                    trusted_peer: true,
+                    sends_body,
+                };
+                let out = upstream_request(&r, &ua, None, plain);
+                for gone in ["content-length", "transfer-encoding", "expect"] {
+                    assert!(!out.contains_key(gone), "{gone} (plain {plain})");
+                }
+                assert_eq!(out.contains_key(header::CONTENT_TYPE), sends_body);
+            }
+        }
+    }
+
+    #[test]
+    fn forwarding_headers_reach_a_plain_upstream_only_from_trusted_proxies() {
+        let mut c = HeaderMap::new();
+        for name in [
+            "x-forwarded-host",
+            "x-forwarded-for",
+            "x-host",
+            "forwarded",
+            "x-original-url",
+            "x-http-method-override",
+        ] {
+            c.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static("evil"),
+            );
+        }
+        c.insert(header::COOKIE, HeaderValue::from_static("a=b"));
+        let ua = HeaderValue::from_static("ua");
+        let untrusted = upstream_request(&reader(&c), &ua, None, true);
+        assert_eq!(untrusted.len(), 2, "{untrusted:?}"); // cookie, surrogate-capability
+        let trusted = ReaderRequest {
+            headers: &c,
+            trusted_peer: true,
+            sends_body: false,
+        };
+        assert!(upstream_request(&trusted, &ua, None, true).contains_key("x-forwarded-host"));
+    }
+
     fn mapper(url: &str, _: Place) -> Option<String> {
         url.starts_with("https://u.com")
             .then(|| url.replacen("https://u.com", "/m", 1))
@@ -428,9 +607,10 @@ mod tests {
         );
         c.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN"));
         let ua = HeaderValue::from_static("newsmirror/0.1");
-        let out = upstream_request(&c, &ua, None, false);
+        let out = upstream_request(&reader(&c), &ua, None, false);
         assert_eq!(out.get(header::USER_AGENT).unwrap(), "newsmirror/0.1");
         assert_eq!(out.get(header::ACCEPT_LANGUAGE).unwrap(), "zh-CN");
+        assert_eq!(out.get(header::ACCEPT).unwrap(), MIRROR_ACCEPT);
         assert_eq!(
             out.get(header::ACCEPT_ENCODING).unwrap(),
             UPSTREAM_ACCEPT_ENCODING
@@ -445,7 +625,7 @@ mod tests {
         let mut c = HeaderMap::new();
         c.insert(header::RANGE, HeaderValue::from_static("bytes=0-99"));
         let ua = HeaderValue::from_static("ua");
-        let out = upstream_request(&c, &ua, None, false);
+        let out = upstream_request(&reader(&c), &ua, None, false);
         assert_eq!(out.get(header::RANGE).unwrap(), "bytes=0-99");
         assert_eq!(out.get(header::ACCEPT_ENCODING).unwrap(), "identity");
     }

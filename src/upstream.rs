@@ -27,6 +27,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use url::Url;
@@ -74,6 +75,8 @@ pub enum UpstreamError {
     Protocol { host: String, reason: String },
     #[error("{host} is not at a public address; the mirror does not fetch from it")]
     NotPublic { host: String },
+    #[error("too many requests to {host} are in flight; try again shortly")]
+    Busy { host: String },
 }
 
 /// Why a body stopped before its end.
@@ -89,6 +92,10 @@ pub enum BodyError {
     TooLarge(u64),
     #[error("rewriting failed: {0}")]
     Rewrite(String),
+    #[error("the reader took nothing for too long and was cut off")]
+    ReaderStalled,
+    #[error("upstream took longer than {0:?} in all to send the body")]
+    BodyTimeout(Duration),
 }
 
 #[derive(Clone)]
@@ -98,7 +105,57 @@ pub struct Upstream {
     public: Client<OriginConnector, Body>,
     header_timeout: Duration,
     idle_timeout: Duration,
+    body_timeout: Duration,
+    hosts: Arc<HostLimits>,
 }
+
+/// At most `upstream.max_connections_per_host` requests in flight to one
+/// upstream host and port (head and body: a permit goes with the body);
+/// the excess waits up to `upstream.connection_wait`, then is refused.
+/// 400 slow requests for 400 distinct pages open 64 connections, not 400.
+struct HostLimits {
+    per_host: usize,
+    wait: Duration,
+    hosts: std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Hosts remembered before idle ones are forgotten.
+const HOSTS_KEPT: usize = 4096;
+
+impl HostLimits {
+    async fn acquire(&self, host: &str, port: u16) -> Result<OwnedSemaphorePermit, UpstreamError> {
+        let key = format!("{host}:{port}");
+        let semaphore = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            if hosts.len() >= HOSTS_KEPT && !hosts.contains_key(&key) {
+                // A permit or a waiter holds a clone: the others are idle.
+                hosts.retain(|_, s| Arc::strong_count(s) > 1);
+            }
+            hosts
+                .entry(key)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+                .clone()
+        };
+        match tokio::time::timeout(self.wait, semaphore.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(UpstreamError::Busy {
+                host: host.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Request headers hyper derives from the body it sends; never taken from
+/// the caller (a stale `Content-Length` on a body-less GET smuggles the next
+/// request on a pooled connection into this one's body).
+const FRAMING: &[http::header::HeaderName] = &[
+    http::header::CONTENT_LENGTH,
+    http::header::TRANSFER_ENCODING,
+    http::header::EXPECT,
+    http::header::CONNECTION,
+    http::header::TE,
+    http::header::UPGRADE,
+];
 
 impl Upstream {
     pub fn new(config: &UpstreamConfig) -> Self {
@@ -121,6 +178,12 @@ impl Upstream {
             public: build(true),
             header_timeout: config.header_timeout.get(),
             idle_timeout: config.idle_timeout.get(),
+            body_timeout: config.body_timeout.get(),
+            hosts: Arc::new(HostLimits {
+                per_host: config.max_connections_per_host.max(1),
+                wait: config.connection_wait.get(),
+                hosts: std::sync::Mutex::new(HashMap::new()),
+            }),
         }
     }
 
@@ -139,10 +202,22 @@ impl Upstream {
             Reach::Any => &self.client,
             Reach::PublicOnly => &self.public,
         };
-        let mut request = http::Request::new(req.body);
+        let mut headers = req.headers;
+        for name in FRAMING {
+            headers.remove(name);
+        }
+        // GET and HEAD carry no body upstream, at this depth too.
+        let body = if matches!(req.method, Method::GET | Method::HEAD) {
+            Body::empty()
+        } else {
+            req.body
+        };
+        let port = req.url.port_or_known_default().unwrap_or(0);
+        let permit = self.hosts.acquire(&host, port).await?;
+        let mut request = http::Request::new(body);
         *request.method_mut() = req.method;
         *request.uri_mut() = uri;
-        *request.headers_mut() = req.headers;
+        *request.headers_mut() = headers;
         let response =
             match tokio::time::timeout(self.header_timeout, client.request(request)).await {
                 Err(_) => {
@@ -158,7 +233,7 @@ impl Upstream {
         Ok(UpstreamResponse {
             status: parts.status,
             headers: parts.headers,
-            body: IdleTimeoutBody::new(body, self.idle_timeout),
+            body: IdleTimeoutBody::new(body, self.idle_timeout, self.body_timeout, permit),
         })
     }
 }
@@ -196,19 +271,38 @@ fn webpki_root_store() -> rustls::RootCertStore {
 }
 
 /// The body of an upstream response, failing with [`BodyError::IdleTimeout`]
-/// when nothing arrives for the idle timeout.
+/// when nothing arrives for the idle timeout, and with
+/// [`BodyError::BodyTimeout`] when the time spent waiting for it adds up to
+/// `upstream.body_timeout` (a body dripping a byte a second never trips the
+/// idle timeout). Only time the mirror waits on upstream counts: a reader
+/// that reads slowly (so the body is not polled) costs none of it. Holds
+/// the host's connection permit until it is dropped.
 pub struct IdleTimeoutBody {
     inner: Incoming,
     idle: Duration,
+    budget: Duration,
+    /// Waited on upstream so far, and since when the current wait runs.
+    waited: Duration,
+    waiting_since: Option<tokio::time::Instant>,
     sleep: Pin<Box<tokio::time::Sleep>>,
+    _permit: OwnedSemaphorePermit,
 }
 
 impl IdleTimeoutBody {
-    fn new(inner: Incoming, idle: Duration) -> Self {
+    fn new(
+        inner: Incoming,
+        idle: Duration,
+        budget: Duration,
+        permit: OwnedSemaphorePermit,
+    ) -> Self {
         IdleTimeoutBody {
             inner,
             idle,
+            budget,
+            waited: Duration::ZERO,
+            waiting_since: None,
             sleep: Box::pin(tokio::time::sleep(idle)),
+            _permit: permit,
         }
     }
 }
@@ -224,14 +318,26 @@ impl http_body::Body for IdleTimeoutBody {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
-                let deadline = tokio::time::Instant::now() + this.idle;
-                this.sleep.as_mut().reset(deadline);
+                if let Some(since) = this.waiting_since.take() {
+                    this.waited += since.elapsed();
+                }
                 Poll::Ready(frame.map(|f| f.map_err(|e| BodyError::Read(error_chain(&e)))))
             }
-            Poll::Pending => match this.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(BodyError::IdleTimeout(this.idle)))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                let now = tokio::time::Instant::now();
+                let since = *this.waiting_since.get_or_insert_with(|| {
+                    let left = this.budget.saturating_sub(this.waited);
+                    this.sleep.as_mut().reset(now + this.idle.min(left));
+                    now
+                });
+                match this.sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) if this.waited + since.elapsed() >= this.budget => {
+                        Poll::Ready(Some(Err(BodyError::BodyTimeout(this.budget))))
+                    }
+                    Poll::Ready(()) => Poll::Ready(Some(Err(BodyError::IdleTimeout(this.idle)))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 

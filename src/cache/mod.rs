@@ -22,7 +22,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use moka::Expiry;
 use moka::notification::RemovalCause;
 
-pub use fill::{Fill, FillHead, StreamHead};
+pub use fill::{Fill, FillBudget, FillHead, StreamHead};
 use variants::{Coding, Variants};
 
 use crate::config::CacheConfig;
@@ -36,6 +36,14 @@ const PASS_TTL: Duration = Duration::from_secs(30);
 /// How long past its freshness an entry with validators is kept for
 /// conditional revalidation (beyond the stale windows).
 const REVALIDATION_KEEP: Duration = Duration::from_secs(3600);
+
+/// The share of `cache.max_bytes` set aside for fills in flight (the bytes
+/// they keep to store at the end): an eighth, at least one largest object,
+/// at most half. Stored entries get the rest, so that entries and fills
+/// together stay within `max_bytes`.
+pub fn fill_budget(max_bytes: u64, max_object_bytes: u64) -> u64 {
+    (max_bytes / 8).max(max_object_bytes).min(max_bytes / 2)
+}
 
 /// What a stored response is found by: the route and upstream URL
 /// (`primary`), plus the values of the request headers the response varies on.
@@ -222,6 +230,8 @@ pub struct Cache {
     /// Primary keys whose responses could not be shared, recently.
     pass: moka::future::Cache<Arc<str>, ()>,
     fills: Mutex<HashMap<CacheKey, Arc<Fill>>>,
+    /// What fills in flight may keep, together (see [`fill_budget`]).
+    fill_budget: Arc<FillBudget>,
     pub settings: CacheSettings,
     metrics: Arc<Metrics>,
     /// Makes compressed variants off the async runtime.
@@ -235,8 +245,9 @@ impl Cache {
             return None;
         }
         let evicted = metrics.clone();
+        let for_fills = fill_budget(config.max_bytes.get(), config.max_object_bytes.get());
         let entries = moka::future::Cache::builder()
-            .max_capacity(config.max_bytes.get())
+            .max_capacity(config.max_bytes.get() - for_fills)
             .weigher(|_: &CacheKey, e: &Arc<Entry>| e.weight())
             .expire_after(EntryExpiry)
             .support_invalidation_closures()
@@ -259,6 +270,7 @@ impl Cache {
             vary,
             pass,
             fills: Mutex::new(HashMap::new()),
+            fill_budget: FillBudget::new(for_fills),
             settings: CacheSettings {
                 max_object_bytes: config.max_object_bytes.get(),
                 default_ttl: config.default_ttl.get(),
@@ -371,7 +383,7 @@ impl Cache {
         if let Some(f) = fills.get(key) {
             return (f.clone(), false);
         }
-        let fill = Fill::new();
+        let fill = Fill::new(self.fill_budget.clone(), self.settings.max_object_bytes);
         fills.insert(key.clone(), fill.clone());
         self.metrics.fills_in_flight.set(fills.len() as i64);
         (fill, true)
@@ -385,10 +397,20 @@ impl Cache {
             .contains_key(key)
     }
 
-    pub fn fill_done(&self, key: &CacheKey) {
+    /// Takes `fill` out of the fills in flight (new requests for `key` no
+    /// longer join it). Only that fill: one started for the same key since
+    /// (after this one gave up storing, say) stays.
+    pub fn fill_done(&self, key: &CacheKey, fill: &Arc<Fill>) {
         let mut fills = self.fills.lock().unwrap_or_else(|p| p.into_inner());
-        fills.remove(key);
+        if fills.get(key).is_some_and(|f| Arc::ptr_eq(f, fill)) {
+            fills.remove(key);
+        }
         self.metrics.fills_in_flight.set(fills.len() as i64);
+    }
+
+    /// Bytes kept by fills in flight now, and their budget.
+    pub fn fill_bytes(&self) -> (u64, u64) {
+        (self.fill_budget.used(), self.fill_budget.limit())
     }
 
     /// Removes every entry stored for one of `urls` (upstream URLs) or
@@ -468,18 +490,24 @@ pub fn vary_values(names: &[HeaderName], request: &HeaderMap) -> String {
     out
 }
 
-/// The request header names a response varies on, from its `Vary`.
+/// The request header names a response is keyed on: those its `Vary`
+/// names and, for mirror entries, always `Accept-Language` (the mirror
+/// sends the reader's first language tag upstream, and whatever upstream
+/// does with it, no reader gets a page fetched for another language).
 /// `Accept-Encoding` is left out for mirror entries: the mirror decodes
 /// upstream bodies and negotiates encodings itself.
-pub fn vary_names(headers: &HeaderMap, keep_accept_encoding: bool) -> Vec<HeaderName> {
+pub fn vary_names(headers: &HeaderMap, plain: bool) -> Vec<HeaderName> {
     let mut names: Vec<HeaderName> = headers
         .get_all(header::VARY)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|n| HeaderName::from_bytes(n.trim().to_ascii_lowercase().as_bytes()).ok())
-        .filter(|n| keep_accept_encoding || *n != header::ACCEPT_ENCODING)
+        .filter(|n| plain || *n != header::ACCEPT_ENCODING)
         .collect();
+    if !plain {
+        names.push(header::ACCEPT_LANGUAGE);
+    }
     names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     names.dedup();
     names
@@ -502,6 +530,16 @@ mod tests {
             vary_values(&names, &a),
             vary_values(&names, &HeaderMap::new())
         );
+    }
+
+    #[test]
+    fn mirror_entries_are_always_keyed_on_the_language() {
+        let none = HeaderMap::new();
+        assert_eq!(
+            vary_names(&none, false),
+            [HeaderName::from_static("accept-language")]
+        );
+        assert!(vary_names(&none, true).is_empty());
     }
 
     #[test]

@@ -108,6 +108,12 @@ pub struct UpstreamConfig {
     pub header_timeout: Dur,
     pub idle_timeout: Dur,
     pub max_body_bytes: ByteSize,
+    /// Time waiting for a response body's bytes, added up over the body.
+    pub body_timeout: Dur,
+    /// Requests in flight to one upstream host at most (the rest wait).
+    pub max_connections_per_host: usize,
+    /// How long a request waits for one of those before it is refused (503).
+    pub connection_wait: Dur,
     pub user_agent: String,
     /// Host name → origin URL to fetch it from instead of DNS.
     pub origins: BTreeMap<String, Url>,
@@ -120,6 +126,9 @@ impl Default for UpstreamConfig {
             header_timeout: Dur::secs(15),
             idle_timeout: Dur::secs(30),
             max_body_bytes: ByteSize::mib(32),
+            body_timeout: Dur::secs(120),
+            max_connections_per_host: 64,
+            connection_wait: Dur::secs(5),
             user_agent: concat!("newsmirror/", env!("CARGO_PKG_VERSION")).to_owned(),
             origins: BTreeMap::new(),
         }
@@ -324,10 +333,18 @@ impl Config {
             ("upstream.connect_timeout", self.upstream.connect_timeout),
             ("upstream.header_timeout", self.upstream.header_timeout),
             ("upstream.idle_timeout", self.upstream.idle_timeout),
+            ("upstream.body_timeout", self.upstream.body_timeout),
+            ("upstream.connection_wait", self.upstream.connection_wait),
         ] {
             if d.get().is_zero() {
                 return Err((key.into(), "must be longer than 0".into()));
             }
+        }
+        if self.upstream.max_connections_per_host == 0 {
+            return Err((
+                "upstream.max_connections_per_host".into(),
+                "must be at least 1".into(),
+            ));
         }
         if self.upstream.max_body_bytes.get() == 0 {
             return Err((

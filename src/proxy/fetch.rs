@@ -21,6 +21,7 @@ use crate::html::PageContext;
 use crate::pipeline::{self, Rewrite};
 use crate::site::Site;
 use crate::upstream::{BodyError, Reach, UpstreamRequest, UpstreamResponse};
+use crate::url_map::{Mapped, Place};
 
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
 
@@ -72,6 +73,8 @@ pub struct FetchRequest<'a> {
     pub headers: &'a HeaderMap,
     pub body: Body,
     pub referer: Option<HeaderValue>,
+    /// The reader's peer is a trusted proxy (forwarding headers may go on).
+    pub trusted_peer: bool,
     pub mode: Mode,
     /// Validators of a stored entry, for a conditional fill.
     pub conditional: Option<&'a Validators>,
@@ -90,15 +93,23 @@ const READER_ONLY: &[header::HeaderName] = &[
 
 pub async fn fetch(app: &App, req: FetchRequest<'_>) -> Result<Fetched, MirrorError> {
     let site = req.site;
-    let mut upstream_headers = if req.mode == Mode::Fill {
+    let sends_body = !matches!(req.method, Method::GET | Method::HEAD);
+    let reader_headers = if req.mode == Mode::Fill {
         let mut h = req.headers.clone();
         for name in READER_ONLY {
             h.remove(name);
         }
-        headers::upstream_request(&h, &app.user_agent, req.referer, !site.rewrite)
+        std::borrow::Cow::Owned(h)
     } else {
-        headers::upstream_request(req.headers, &app.user_agent, req.referer, !site.rewrite)
+        std::borrow::Cow::Borrowed(req.headers)
     };
+    let reader = headers::ReaderRequest {
+        headers: &reader_headers,
+        trusted_peer: req.trusted_peer,
+        sends_body,
+    };
+    let mut upstream_headers =
+        headers::upstream_request(&reader, &app.user_agent, req.referer, !site.rewrite);
     if let Some(v) = req.conditional {
         if let Some(etag) = &v.etag {
             upstream_headers.insert(header::IF_NONE_MATCH, etag.clone());
@@ -107,11 +118,8 @@ pub async fn fetch(app: &App, req: FetchRequest<'_>) -> Result<Fetched, MirrorEr
             upstream_headers.insert(header::IF_MODIFIED_SINCE, lm.clone());
         }
     }
-    let body = if matches!(req.method, Method::GET | Method::HEAD) {
-        Body::empty()
-    } else {
-        req.body
-    };
+    // A GET or HEAD sends no body upstream, whatever the reader sent with it.
+    let body = if sends_body { req.body } else { Body::empty() };
     let request_time = SystemTime::now();
     let started = Instant::now();
     let result = app
@@ -185,16 +193,13 @@ async fn prepare(
         body,
     } = upstream;
     let media = headers::media_type(up_headers.get(header::CONTENT_TYPE));
-    if target == Target::Image {
-        // Only media from a third-party host, never its pages or error pages.
-        if !status.is_success() && !status.is_redirection() {
-            return Err(MirrorError::MediaStatus(status));
-        }
-        if status.is_success() && !is_media(&media) {
-            return Err(MirrorError::NotMedia(media));
-        }
-    }
-    let rewriting = if !site.rewrite || status == StatusCode::PARTIAL_CONTENT {
+    // What /_/img/ and /_/asset/ may answer with (never a document).
+    let bodiless = match media_answer(target, status, &media) {
+        MediaAnswer::Serve => false,
+        MediaAnswer::Bodiless => true,
+        MediaAnswer::Refuse(e) => return Err(e),
+    };
+    let rewriting = if !site.rewrite || status == StatusCode::PARTIAL_CONTENT || bodiless {
         None
     } else if matches!(media.as_str(), "text/html" | "application/xhtml+xml") {
         Some(Rewriting::Html)
@@ -225,17 +230,56 @@ async fn prepare(
     {
         return Err(BodyError::TooLarge(limit).into());
     }
+    // A redirect of an image or asset leads to media, not to a page: on
+    // another host, to its signed /_/img/ URL (which serves media only).
+    let redirect_place = match target {
+        Target::Page => Place::Link,
+        Target::Image | Target::Asset => Place::Image,
+    };
+    let mut leaves_the_mirror = false;
     let mut out_headers =
         headers::client_response(&up_headers, handling, !site.rewrite, |u, place| {
-            app.mapper.map(site.id, url, u, place).into_replacement()
+            let place = if place == Place::Link {
+                redirect_place
+            } else {
+                place
+            };
+            let mapped = app.mapper.map(site.id, url, u, place);
+            leaves_the_mirror |= matches!(mapped, Mapped::External(_));
+            mapped.into_replacement()
         });
     if target != Target::Page {
+        if leaves_the_mirror {
+            // A media route sends the browser nowhere but the mirror.
+            out_headers.remove(header::LOCATION);
+            out_headers.remove(header::CONTENT_LOCATION);
+            out_headers.remove(header::LINK);
+            out_headers.remove("refresh");
+        }
         out_headers.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
+        if needs_sandbox(&media) {
+            // Opened on its own, it runs no script on the mirror's origin.
+            out_headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(SANDBOX_CSP),
+            );
+        }
+        if bodiless {
+            for name in [
+                header::CONTENT_TYPE,
+                header::CONTENT_LENGTH,
+                header::CONTENT_ENCODING,
+                header::CONTENT_SECURITY_POLICY,
+            ] {
+                out_headers.remove(name);
+            }
+        }
     }
     let no_body = *method == Method::HEAD
+        || bodiless
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
@@ -289,6 +333,59 @@ fn content_length(h: &HeaderMap) -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+/// The policy sent with anything but plain media from `/_/img/` and
+/// `/_/asset/`: a script inside an SVG (or a stylesheet, a script, a PDF
+/// opened as a page) cannot run on the mirror's origin.
+pub const SANDBOX_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'";
+
+/// What `/_/img/` and `/_/asset/` do with an upstream answer.
+#[derive(Debug)]
+enum MediaAnswer {
+    Serve,
+    /// The status (and a redirect's `Location`) without the body.
+    Bodiless,
+    Refuse(MirrorError),
+}
+
+/// A third party's host answers on the mirror's origin only with media (or,
+/// for asset hosts, stylesheets, scripts, fonts, data), never with a
+/// document: a redirect loses its body (browsers render a 3xx body that has
+/// no `Location`), an error status is the mirror's own error page, HTML and
+/// XML are refused whatever the status.
+fn media_answer(target: Target, status: StatusCode, media: &str) -> MediaAnswer {
+    if target == Target::Page {
+        return MediaAnswer::Serve;
+    }
+    if status.is_redirection() || status.is_informational() {
+        return MediaAnswer::Bodiless;
+    }
+    if !status.is_success() {
+        return MediaAnswer::Refuse(MirrorError::MediaStatus(status));
+    }
+    let allowed = match target {
+        Target::Image => is_media(media),
+        _ => !is_document(media),
+    };
+    if allowed {
+        MediaAnswer::Serve
+    } else {
+        MediaAnswer::Refuse(MirrorError::NotMedia(media.to_owned()))
+    }
+}
+
+/// Types a browser renders as a page with scripts (SVG is media, sandboxed).
+fn is_document(media: &str) -> bool {
+    matches!(
+        media,
+        "text/html" | "application/xhtml+xml" | "text/xml" | "application/xml" | "text/xsl"
+    ) || (media.ends_with("+xml") && media != "image/svg+xml")
+}
+
+/// Whether a type from `/_/img/` or `/_/asset/` gets [`SANDBOX_CSP`].
+fn needs_sandbox(media: &str) -> bool {
+    media == "image/svg+xml" || !is_media(media)
 }
 
 /// Media types `/_/img/` may serve.
@@ -368,6 +465,38 @@ mod tests {
         assert!(client_accepts(&ae("*"), &[Coding::Zstd]));
         assert!(!client_accepts(&ae("identity"), &[Coding::Brotli]));
         assert!(!client_accepts(&HeaderMap::new(), &[Coding::Gzip]));
+    }
+
+    #[test]
+    fn media_routes_never_answer_with_a_document() {
+        use MediaAnswer::*;
+        let ok = StatusCode::OK;
+        for target in [Target::Image, Target::Asset] {
+            assert!(matches!(media_answer(target, ok, "image/png"), Serve));
+            for status in [300, 301, 302, 307, 399] {
+                let s = StatusCode::from_u16(status).unwrap();
+                assert!(matches!(media_answer(target, s, "text/html"), Bodiless));
+            }
+            for status in [400, 404, 500, 599] {
+                let s = StatusCode::from_u16(status).unwrap();
+                assert!(matches!(media_answer(target, s, "text/html"), Refuse(_)));
+            }
+            for doc in [
+                "text/html",
+                "application/xhtml+xml",
+                "text/xml",
+                "application/rss+xml",
+            ] {
+                assert!(matches!(media_answer(target, ok, doc), Refuse(_)), "{doc}");
+            }
+        }
+        assert!(matches!(media_answer(Target::Asset, ok, "text/css"), Serve));
+        assert!(matches!(
+            media_answer(Target::Image, ok, "text/css"),
+            Refuse(_)
+        ));
+        assert!(needs_sandbox("image/svg+xml") && needs_sandbox("text/css"));
+        assert!(!needs_sandbox("image/jpeg") && !needs_sandbox("font/woff2"));
     }
 
     #[test]

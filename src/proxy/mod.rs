@@ -15,7 +15,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, header};
@@ -32,6 +32,7 @@ use crate::error::MirrorError;
 use crate::forwarded::ClientView;
 use crate::metrics::CacheResult;
 use crate::site::Site;
+use crate::upstream::BodyError;
 use crate::url_map::{ASSET_PREFIX, IMAGE_PREFIX, RouteError};
 use fetch::{FetchRequest, Fetched, Mode, Prepared};
 
@@ -143,6 +144,8 @@ struct Exchange {
     /// The reader's request headers.
     headers: HeaderMap,
     referer: Option<HeaderValue>,
+    /// The reader's peer is a trusted proxy.
+    trusted_peer: bool,
     /// The path the reader asked for (for `Surrogate-Key`).
     mirror_path: String,
 }
@@ -156,11 +159,19 @@ pub async fn serve(
     target: Target,
     req: Request,
 ) -> Result<Response, MirrorError> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    if site.rewrite {
+        // What upstream may negotiate on: the first language tag, in the key.
+        crate::headers::first_language(&mut parts.headers);
+    }
     // The exchange owns copies of the request's headers and path: made only
     // when the answer is not a fresh hit, which needs none of them.
     let exchange = |site: Arc<Site>, url: Url| Exchange {
         referer: original_referer(&app, &parts),
+        trusted_peer: parts
+            .extensions
+            .get::<ClientView>()
+            .is_some_and(|v| v.trusted_peer),
         app: app.clone(),
         site,
         url,
@@ -230,10 +241,13 @@ pub async fn serve(
             // The response varies on a header this request sends differently.
             bypass(&ex, &parts, Body::empty()).await
         }
-        FillHead::Stream(head) => {
-            app.metrics.cache_result(CacheResult::Miss);
-            Ok(stream_answer(&head, &fill, &parts))
-        }
+        FillHead::Stream(head) => match stream_answer(&head, &fill, &parts) {
+            Some(response) => {
+                app.metrics.cache_result(CacheResult::Miss);
+                Ok(response)
+            }
+            None => bypass(&ex, &parts, Body::empty()).await,
+        },
         FillHead::Entry(entry, result) => Ok(answer(&app, &entry, &parts, result)),
         FillHead::Pass => match leader {
             Some(rx) => match rx.await {
@@ -309,6 +323,7 @@ async fn bypass(ex: &Exchange, parts: &Parts, body: Body) -> Result<Response, Mi
             headers: &parts.headers,
             body,
             referer: ex.referer.clone(),
+            trusted_peer: ex.trusted_peer,
             mode: Mode::Bypass,
             conditional: None,
         },
@@ -332,8 +347,9 @@ fn answer(app: &App, entry: &Entry, parts: &Parts, result: CacheResult) -> Respo
     respond::respond(entry, parts, result, Instant::now())
 }
 
-/// A reader's answer from a fill still streaming.
-fn stream_answer(head: &StreamHead, fill: &Arc<Fill>, parts: &Parts) -> Response {
+/// A reader's answer from a fill still streaming; `None` when the fill
+/// streams a body too large to keep and can take no new reader.
+fn stream_answer(head: &StreamHead, fill: &Arc<Fill>, parts: &Parts) -> Option<Response> {
     let mut headers = head.headers.clone();
     headers.insert(
         "x-cache",
@@ -342,12 +358,12 @@ fn stream_answer(head: &StreamHead, fill: &Arc<Fill>, parts: &Parts) -> Response
     let body = if head.no_body || parts.method == Method::HEAD {
         Body::empty()
     } else {
-        Body::from_stream(fill.reader())
+        Body::from_stream(fill.reader()?)
     };
     let mut response = Response::new(body);
     *response.status_mut() = head.status;
     *response.headers_mut() = headers;
-    response
+    Some(response)
 }
 
 /// Starts one background refresh of a stale entry (none if one is running).
@@ -401,6 +417,7 @@ async fn run_fill(
             headers: &ex.headers,
             body: Body::empty(),
             referer: ex.referer.clone(),
+            trusted_peer: ex.trusted_peer,
             mode: Mode::Fill,
             conditional: conditional.as_ref(),
         },
@@ -484,7 +501,7 @@ struct FillGuard<'a> {
 impl Drop for FillGuard<'_> {
     fn drop(&mut self) {
         self.fill.abandon();
-        self.cache.fill_done(self.key);
+        self.cache.fill_done(self.key, self.fill);
     }
 }
 
@@ -592,21 +609,29 @@ async fn stream_and_store(
         vary_values: cache::vary_values(&vary, &ex.headers),
         vary,
     })));
-    let max = usize::try_from(cache.settings.max_object_bytes).unwrap_or(usize::MAX);
     let mut body = prepared.body;
-    let mut kept = BytesMut::new();
-    let mut storable = true;
+    let mut storing = true;
+    // How long a reader may take nothing before it is cut off.
+    let stall = ex.app.config.upstream.idle_timeout.get();
     while let Some(item) = body.next().await {
         match item {
             Ok(chunk) => {
-                if storable && kept.len() + chunk.len() > max {
-                    storable = false;
-                    kept = BytesMut::new();
+                if fill.push(chunk) {
+                    continue;
                 }
-                if storable {
-                    kept.extend_from_slice(&chunk);
+                if storing {
+                    // Past max_object_bytes or the fills' budget, whatever
+                    // the headers said: not stored, and nobody new joins.
+                    storing = false;
+                    cache.mark_pass(key.primary.clone()).await;
+                    cache.fill_done(key, fill);
                 }
-                fill.push(chunk);
+                if !fill.wait_for_room(stall).await {
+                    // Nobody reads any more: stop fetching (the upstream
+                    // connection goes with `body`).
+                    fill.finish(Err(BodyError::Read("every reader left".into())));
+                    return;
+                }
             }
             Err(e) => {
                 // Cut short or failed: the readers see the error; nothing is stored.
@@ -615,14 +640,12 @@ async fn stream_and_store(
             }
         }
     }
-    if !storable {
+    drop(body);
+    let Some(identity) = fill.kept_body().filter(|_| storing) else {
         fill.finish(Ok(()));
         return;
-    }
+    };
     let plain = !ex.site.rewrite;
-    // Exactly the body's size: a grown buffer can hold twice what it counts.
-    let identity = Bytes::copy_from_slice(&kept);
-    drop(kept);
     let entry = Arc::new(Entry {
         status: prepared.status,
         etags: [
@@ -674,7 +697,7 @@ async fn stream_and_store(
         .store(key.primary.clone(), &ex.headers, entry.clone())
         .await;
     fill.finish(Ok(()));
-    cache.fill_done(key);
+    cache.fill_done(key, fill);
     if entry.compressible {
         compress_in_background(&ex.app, stored_key, entry);
     }
