@@ -603,6 +603,24 @@ async fn dot_segments_in_page_paths_are_refused_without_upstream() {
 }
 
 #[tokio::test]
+async fn dot_segments_with_path_parameters_are_refused_without_upstream() {
+    let (up, hits) = upstream(Router::new().fallback(|| async { "upstream" })).await;
+    let mirror = mirror(&config(up, "")).await;
+    // Tomcat and Jetty read `..;x` as `..`: the mirror must not pass them on.
+    for path in [
+        "/a/..;/admin",
+        "/a/..;x=1/admin",
+        "/a/%2e%2e;/admin",
+        "/a/%2E%2E%3B/admin",
+        "/a/.;/b",
+        "/_/asset/img.u.test/a/..;/x.jpg",
+    ] {
+        assert_eq!(raw_get_status(mirror, path).await, 400, "{path}");
+    }
+    assert_eq!(hits.get(), 0);
+}
+
+#[tokio::test]
 async fn body_that_fails_before_its_first_byte_answers_502() {
     let (up, _) = raw_upstream(|mut socket| async move {
         let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n";
