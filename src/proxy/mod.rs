@@ -340,7 +340,7 @@ fn stream_answer(head: &StreamHead, fill: &Arc<Fill>, parts: &Parts) -> Response
         HeaderValue::from_static(CacheResult::Miss.header()),
     );
     let body = if head.no_body || parts.method == Method::HEAD {
-        Body::empty()
+        fetch::no_body()
     } else {
         Body::from_stream(fill.reader())
     };
