@@ -394,3 +394,57 @@ fn extract_command_fails_cleanly_on_a_page_without_article() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no article"));
 }
+
+#[tokio::test]
+async fn script_and_data_links_broken_by_tabs_or_controls_leave_no_trace_in_content_and_markdown() {
+    let page = "<html lang=en><head><title>Harbour works begin next month</title></head><body><article>\
+                <h1>Harbour works begin next month</h1>\
+                <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+                <p>The first phase <a href=\"java&#9;script:alert(1)\">tab link</a> covers the northern pier, \
+                <a href=\"jav&#x0A;ascript:alert(2)\">newline link</a> where the stones have moved most since the storms.</p>\
+                <p>Fishing boats <a href=\"&#x01;javascript:alert(3)\">control link</a> will moor at the southern quay \
+                <a href=\"/&#9;x.htm\">tab path</a> while the work goes on, and <a href=\"/ok.htm\">a plain link</a> stays.</p>\
+                <p><img src=\"da&#9;ta:text/html,&lt;script&gt;alert(4)&lt;/script&gt;\" alt=\"broken data\">\
+                <img src=\"/photo.jpg\" alt=\"The harbour wall\"></p>\
+                <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+                </article></body></html>";
+    let router = Router::new().route(
+        "/harbour.htm",
+        get(move || async move {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+        }),
+    );
+    let (up, _) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
+    // What a browser would make of a URL: ASCII tab, newline and C0 controls gone.
+    let unbroken = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_ascii_control())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+
+    let a = article(mirror, "/harbour.htm").await;
+    let html = a["content_html"].as_str().unwrap();
+    assert!(
+        html.contains("tab link") && html.contains("control link"),
+        "{html}"
+    );
+    assert_eq!(attr_values(html, "href"), ["/x.htm", "/ok.htm"], "{html}");
+    assert_eq!(attr_values(html, "src"), ["/photo.jpg"], "{html}");
+    for field in ["content_html", "text"] {
+        let v = unbroken(a[field].as_str().unwrap());
+        assert!(
+            !v.contains("script:") && !v.contains("data:"),
+            "{field}: {v}"
+        );
+    }
+    let images = a["images"].to_string();
+    assert!(!unbroken(&images).contains("data:"), "{images}");
+
+    let (status, _, md) = api(mirror, "url=%2Fharbour.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    assert!(md.contains("[a plain link](/ok.htm)"), "{md}");
+    let md = unbroken(&md);
+    assert!(!md.contains("script:") && !md.contains("data:"), "{md}");
+}

@@ -275,6 +275,57 @@ async fn stale_entry_with_validators_is_revalidated_with_a_conditional_request()
 }
 
 #[tokio::test]
+async fn a_revalidation_that_makes_the_answer_private_makes_later_hits_private() {
+    let router = Router::new().route(
+        "/etag",
+        get(move |h: HeaderMap| async move {
+            if h.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"v1\"") {
+                return (
+                    StatusCode::NOT_MODIFIED,
+                    [
+                        (header::ETAG, "\"v1\""),
+                        (header::CACHE_CONTROL, "private"),
+                        (
+                            header::HeaderName::from_static("surrogate-control"),
+                            "max-age=60",
+                        ),
+                    ],
+                )
+                    .into_response();
+            }
+            let mut r = html("max-age=1", PAGE);
+            r.headers_mut()
+                .insert(header::ETAG, HeaderValue::from_static("\"v1\""));
+            r
+        }),
+    );
+    let (up, _) = upstream(router).await;
+    let toml = config(up, "").replacen(
+        "[upstream]",
+        "[cache]\nstale_while_revalidate = \"0\"\n[upstream]",
+        1,
+    );
+    let mirror = mirror(&toml).await;
+    let cc = |r: &reqwest::Response| {
+        r.headers()[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(cc(&fetch(mirror, "/etag").await).starts_with("public"));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for expected in ["REVALIDATED", "HIT"] {
+        let r = fetch(mirror, "/etag").await;
+        assert_eq!(x_cache(&r), expected);
+        let cc = cc(&r);
+        assert!(
+            cc.contains("private") && !cc.contains("public") && !cc.contains("s-maxage"),
+            "{expected}: {cc}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_truncated_upstream_body_is_not_stored() {
     let (up, hits) = raw_upstream(|mut socket| async move {
         let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: max-age=600\r\nContent-Length: 5000\r\n\r\n";
@@ -380,6 +431,45 @@ async fn cacheable_answers_carry_cdn_headers_and_surrogate_keys() {
             "u u:n14089442 u:/news/n14089442.htm"
         );
     }
+}
+
+#[tokio::test]
+async fn private_answers_stored_for_surrogate_control_stay_private_toward_readers_and_cdns() {
+    let surrogate = |cache_control: &'static str| {
+        move || async move {
+            let mut r = html(cache_control, PAGE);
+            r.headers_mut()
+                .insert("surrogate-control", HeaderValue::from_static("max-age=60"));
+            r
+        }
+    };
+    let router = Router::new()
+        .route("/private", get(surrogate("private")))
+        .route("/private-age", get(surrogate("private, max-age=30")))
+        .route("/nostore", get(surrogate("no-store")));
+    let (up, hits) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
+    for path in ["/private", "/private-age", "/nostore"] {
+        // Surrogate-Control still lets the mirror store it: a miss, then hits.
+        for expected in ["MISS", "HIT", "HIT"] {
+            let r = fetch(mirror, path).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(x_cache(&r), expected, "{path}");
+            let cc = r.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                !cc.contains("public") && !cc.contains("s-maxage"),
+                "{path} {expected}: {cc}"
+            );
+            assert!(
+                cc.contains("private") || cc.contains("no-store"),
+                "{path} {expected}: {cc}"
+            );
+        }
+    }
+    assert_eq!(hits.get(), 3);
 }
 
 #[tokio::test]

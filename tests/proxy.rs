@@ -603,6 +603,24 @@ async fn dot_segments_in_page_paths_are_refused_without_upstream() {
 }
 
 #[tokio::test]
+async fn dot_segments_with_path_parameters_are_refused_without_upstream() {
+    let (up, hits) = upstream(Router::new().fallback(|| async { "upstream" })).await;
+    let mirror = mirror(&config(up, "")).await;
+    // Tomcat and Jetty read `..;x` as `..`: the mirror must not pass them on.
+    for path in [
+        "/a/..;/admin",
+        "/a/..;x=1/admin",
+        "/a/%2e%2e;/admin",
+        "/a/%2E%2E%3B/admin",
+        "/a/.;/b",
+        "/_/asset/img.u.test/a/..;/x.jpg",
+    ] {
+        assert_eq!(raw_get_status(mirror, path).await, 400, "{path}");
+    }
+    assert_eq!(hits.get(), 0);
+}
+
+#[tokio::test]
 async fn body_that_fails_before_its_first_byte_answers_502() {
     let (up, _) = raw_upstream(|mut socket| async move {
         let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n";
@@ -614,4 +632,125 @@ async fn body_that_fails_before_its_first_byte_answers_502() {
     let (status, _, body) = get_text(mirror, "/cut").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(body.contains("broke off"), "{body}");
+}
+
+/// `HEAD path` over raw TCP (a client library may hide or fix up a
+/// `Content-Length`): the status and the response head's header lines,
+/// names lower-case.
+async fn raw_head(mirror: std::net::SocketAddr, path: &str) -> (u16, Vec<(String, String)>) {
+    let mut s = TcpStream::connect(mirror).await.unwrap();
+    let request = format!("HEAD {path} HTTP/1.1\r\nHost: mirror.test\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers)
+}
+
+/// The `Content-Length` values of a HEAD answer.
+async fn head_content_lengths(mirror: std::net::SocketAddr, path: &str) -> Vec<String> {
+    let (status, headers) = raw_head(mirror, path).await;
+    assert_eq!(status, 200, "{path}: {headers:?}");
+    headers
+        .into_iter()
+        .filter(|(n, _)| n == "content-length")
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// A HEAD answer's length is absent or exactly the GET body's.
+fn assert_length_absent_or(lengths: &[String], get_len: usize, case: &str) {
+    assert!(
+        lengths.is_empty() || lengths == [get_len.to_string()],
+        "{case}: HEAD content-length {lengths:?}, GET body {get_len} bytes"
+    );
+}
+
+fn rewritten_page_upstream(cache_control: &'static str) -> Router {
+    Router::new().fallback(move || async move {
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, cache_control),
+            ],
+            PAGE,
+        )
+    })
+}
+
+#[tokio::test]
+async fn head_of_an_uncached_rewritten_page_never_claims_an_empty_body() {
+    // Cache off.
+    let (up, _) = upstream(rewritten_page_upstream("max-age=60")).await;
+    let off = mirror(&no_cache(config(up, ""))).await;
+    let lengths = head_content_lengths(off, "/a.htm").await;
+    let get_len = fetch(off, "/a.htm").await.bytes().await.unwrap().len();
+    assert_length_absent_or(&lengths, get_len, "cache off");
+
+    // Cache on: the HEAD starts the fill.
+    let on = mirror(&config(up, "")).await;
+    let lengths = head_content_lengths(on, "/b.htm").await;
+    let get = fetch(on, "/b.htm").await;
+    assert_eq!(get.headers()["x-cache"], "HIT");
+    let get_len = get.bytes().await.unwrap().len();
+    assert_length_absent_or(&lengths, get_len, "fill started by HEAD");
+
+    // Not storable: the fill's own answer, then the pass marker's bypass.
+    let (up, hits) = upstream(rewritten_page_upstream("no-store")).await;
+    let pass = mirror(&config(up, "")).await;
+    let first = head_content_lengths(pass, "/c.htm").await;
+    let second = head_content_lengths(pass, "/c.htm").await;
+    assert_eq!(hits.get(), 2);
+    let get_len = fetch(pass, "/c.htm").await.bytes().await.unwrap().len();
+    assert_length_absent_or(&first, get_len, "pass, first");
+    assert_length_absent_or(&second, get_len, "pass, bypass");
+}
+
+#[tokio::test]
+async fn head_of_a_cached_page_has_the_length_of_the_get() {
+    let (up, hits) = upstream(rewritten_page_upstream("max-age=60")).await;
+    let mirror = mirror(&config(up, "")).await;
+    let get_len = fetch(mirror, "/a.htm").await.bytes().await.unwrap().len();
+    assert_eq!(
+        head_content_lengths(mirror, "/a.htm").await,
+        [get_len.to_string()]
+    );
+    assert_eq!(hits.get(), 1);
+}
+
+#[tokio::test]
+async fn head_of_a_passed_through_body_keeps_upstream_content_length() {
+    let png = vec![7u8; 3000];
+    let router = Router::new().fallback(move || {
+        let png = png.clone();
+        async move { ([(header::CONTENT_TYPE, "image/png")], png) }
+    });
+    let (up, _) = upstream(router).await;
+    for (case, toml) in [
+        ("cache off", no_cache(config(up, ""))),
+        ("cache on", config(up, "")),
+    ] {
+        let mirror = mirror(&toml).await;
+        assert_eq!(
+            head_content_lengths(mirror, "/i.png").await,
+            ["3000"],
+            "{case}"
+        );
+        assert_eq!(
+            head_content_lengths(mirror, "/_/asset/img.u.test/i.png").await,
+            ["3000"],
+            "{case}"
+        );
+    }
 }

@@ -24,28 +24,31 @@ impl Resolver {
         }
     }
 
-    /// The URL to publish for `raw`, or `None` for ones a reader cannot follow
-    /// (`javascript:`, inline `data:`, empty).
+    /// The URL to publish for `raw` (an attribute value, entities already
+    /// decoded), or `None` for ones a reader cannot or must not follow: empty,
+    /// or any scheme but http, https and mailto (`javascript:`, `data:`, ...).
+    ///
+    /// The scheme is read on the parsed URL, never on the text: the URL
+    /// standard drops ASCII tabs and newlines anywhere and C0 controls at the
+    /// ends, so `java\tscript:` is `javascript:` to a browser.
     pub(crate) fn resolve(&self, raw: &str) -> Option<String> {
         let raw = raw.trim();
         if raw.is_empty() {
             return None;
         }
-        let lower_scheme: String = raw
-            .chars()
-            .take(11)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if ["javascript:", "data:", "vbscript:"]
-            .iter()
-            .any(|s| lower_scheme.starts_with(s))
+        // Mirror paths and fragments as written, when the parser would read
+        // them exactly so: no tab, newline, control or backslash in them.
+        if (raw.starts_with('#') || (raw.starts_with('/') && !raw.starts_with("//")))
+            && !raw.bytes().any(|b| b.is_ascii_control() || b == b'\\')
         {
-            return None;
-        }
-        if raw.starts_with('#') || (raw.starts_with('/') && !raw.starts_with("//")) {
             return Some(raw.to_string());
         }
         let url = self.base.join(raw).ok()?;
+        match url.scheme() {
+            "http" | "https" => {}
+            "mailto" => return Some(url.to_string()),
+            _ => return None,
+        }
         if url.origin() == self.page_origin {
             Some(root_relative(&url))
         } else {
@@ -121,6 +124,57 @@ mod tests {
         assert_eq!(resolve("javascript:void(0)"), None);
         assert_eq!(resolve("DATA:image/png;base64,AAAA"), None);
         assert_eq!(resolve("  "), None);
+    }
+
+    #[test]
+    fn script_and_data_urls_broken_by_tabs_newlines_or_controls_are_dropped() {
+        for raw in [
+            "java\tscript:alert(1)",
+            "jav\nascript:alert(1)",
+            "java\r\nscript:alert(1)",
+            "\u{1}javascript:alert(1)",
+            "\u{1f}JavaScript:alert(1)",
+            "da\tta:text/html,<script>alert(1)</script>",
+            "vb\tscript:msgbox(1)",
+            "\tjavascript:alert(1)",
+        ] {
+            assert_eq!(resolve(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn only_http_https_and_mailto_schemes_are_kept() {
+        assert_eq!(
+            resolve("mailto:desk@example.org").as_deref(),
+            Some("mailto:desk@example.org")
+        );
+        for raw in [
+            "ftp://example.org/x",
+            "file:///etc/passwd",
+            "blob:https://example.org/1",
+            "filesystem:https://example.org/x",
+            "about:blank",
+            "tel:+123",
+        ] {
+            assert_eq!(resolve(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn root_relative_and_fragment_urls_with_controls_or_backslashes_are_parsed() {
+        // "/\tx" is not a mirror path as written: parsed, it is "/x".
+        assert_eq!(resolve("/\tx").as_deref(), Some("/x"));
+        assert_eq!(resolve("#a\tb").as_deref(), Some("/gb/23/10/6/n1.htm#ab"));
+        // A backslash is a slash to the parser: "/\\evil.example" is another host.
+        assert_eq!(
+            resolve("/\\evil.example/x").as_deref(),
+            Some("https://evil.example/x")
+        );
+        assert_eq!(
+            resolve("/\u{1}javascript:alert(1)").as_deref(),
+            Some("/%01javascript:alert(1)")
+        );
+        assert_eq!(resolve("#top").as_deref(), Some("#top"));
     }
 
     #[test]

@@ -436,7 +436,7 @@ impl Prepared {
         let mut headers = self.headers;
         headers.insert("x-cache", HeaderValue::from_static(x_cache));
         let body = if self.no_body || head_only {
-            Body::empty()
+            no_body()
         } else {
             Body::from_stream(self.body)
         };
@@ -445,6 +445,18 @@ impl Prepared {
         *response.headers_mut() = headers;
         response
     }
+}
+
+/// The body of an answer that sends none (HEAD, 204, 304), with its
+/// length unknown: axum writes `Content-Length` from an exact size hint
+/// (also for HEAD, before dropping the body), and `Body::empty()`'s is 0,
+/// which for a HEAD claims the GET would answer an empty body. A HEAD
+/// answer carries the length only when the headers already say it (a body
+/// passed as is, a stored entry); a rewritten one carries none.
+pub fn no_body() -> Body {
+    Body::from_stream(futures_util::stream::empty::<
+        Result<Bytes, std::convert::Infallible>,
+    >())
 }
 
 #[cfg(test)]

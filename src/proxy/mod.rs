@@ -356,7 +356,7 @@ fn stream_answer(head: &StreamHead, fill: &Arc<Fill>, parts: &Parts) -> Option<R
         HeaderValue::from_static(CacheResult::Miss.header()),
     );
     let body = if head.no_body || parts.method == Method::HEAD {
-        Body::empty()
+        fetch::no_body()
     } else {
         Body::from_stream(fill.reader()?)
     };
@@ -839,9 +839,14 @@ fn revalidated(
     }
     let cc = CacheControl::parse(&upstream);
     let sc = SurrogateControl::parse(&upstream);
+    let lifetime =
+        policy::freshness_lifetime(old.status, &upstream, &cc, &sc, StorePolicy::defaults(ex));
     let mut headers = old.headers.clone();
     if old.plain {
         update_headers(&mut headers, fresh, None, NOT_UPDATED_BY_304);
+    } else {
+        // Upstream may have made it private (or public) since.
+        set_cdn_cache_control(ex, &mut headers, lifetime, &cc);
     }
     let headers = cache::detach(&headers);
     let upstream = cache::detach(&upstream);
@@ -854,13 +859,7 @@ fn revalidated(
         surrogate_keys: old.surrogate_keys.clone(),
         stored_at: Instant::now(),
         initial_age: policy::initial_age(&upstream, request_time, response_time),
-        lifetime: policy::freshness_lifetime(
-            old.status,
-            &upstream,
-            &cc,
-            &sc,
-            StorePolicy::defaults(ex),
-        ),
+        lifetime,
         stale_while_revalidate: old.stale_while_revalidate,
         stale_if_error: old.stale_if_error,
         stale_if_unreachable: old.stale_if_unreachable,
@@ -875,10 +874,40 @@ fn revalidated(
 /// The CDN's view of a cacheable mirror answer: `Cache-Control` from
 /// `[cdn]` and `[cache]`, and the surrogate keys for tag purges.
 fn set_cdn_headers(ex: &Exchange, headers: &mut HeaderMap, policy: &StorePolicy) {
-    let value = if policy.lifetime.is_zero() {
+    set_cdn_cache_control(ex, headers, policy.lifetime, &policy.cc);
+    headers.remove(header::EXPIRES);
+    headers.remove(header::PRAGMA);
+    if let Ok(v) = HeaderValue::from_str(&surrogate_keys(ex).join(" ")) {
+        headers.insert("surrogate-key", v);
+    }
+}
+
+/// The `Cache-Control` readers and CDNs get for a stored mirror answer of
+/// freshness `lifetime`, upstream's own directives being `cc`. An answer
+/// upstream marked `private` or `no-store` is stored here only because
+/// `Surrogate-Control` (which targets this cache alone) allowed it: no
+/// other shared cache may keep it, so it never says `public` or `s-maxage`.
+fn set_cdn_cache_control(
+    ex: &Exchange,
+    headers: &mut HeaderMap,
+    lifetime: std::time::Duration,
+    cc: &CacheControl,
+) {
+    let cdn = &ex.app.config.cdn;
+    let value = if cc.no_store {
+        "private, no-store".to_owned()
+    } else if cc.private {
+        let max_age = cc.max_age.map_or(cdn.max_age.get().as_secs(), |s| {
+            s.min(cdn.max_age.get().as_secs())
+        });
+        if lifetime.is_zero() || max_age == 0 {
+            "private, no-cache".to_owned()
+        } else {
+            format!("private, max-age={max_age}")
+        }
+    } else if lifetime.is_zero() {
         "public, no-cache".to_owned()
     } else {
-        let cdn = &ex.app.config.cdn;
         let cache = &ex.app.config.cache;
         format!(
             "public, max-age={}, s-maxage={}, stale-while-revalidate={}, stale-if-error={}",
@@ -890,11 +919,6 @@ fn set_cdn_headers(ex: &Exchange, headers: &mut HeaderMap, policy: &StorePolicy)
     };
     if let Ok(v) = HeaderValue::from_str(&value) {
         headers.insert(header::CACHE_CONTROL, v);
-    }
-    headers.remove(header::EXPIRES);
-    headers.remove(header::PRAGMA);
-    if let Ok(v) = HeaderValue::from_str(&surrogate_keys(ex).join(" ")) {
-        headers.insert("surrogate-key", v);
     }
 }
 

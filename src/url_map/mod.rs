@@ -511,22 +511,27 @@ fn split_query(s: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Refuses paths that climb with `..` (also percent-encoded) or carry
+/// Refuses paths that climb with `..` (also percent-encoded, also with
+/// path parameters: `..;x`, which Tomcat and Jetty read as `..`) or carry
 /// control characters, backslashes or encoded slashes in dot segments.
 fn check_path(path: &str) -> Result<(), RouteError> {
     for segment in path.split('/') {
         if !segment.contains('%') {
             // Nothing to decode: the common case, without the decoder.
-            if segment == ".." || segment == "." {
+            if is_dot_segment(segment) {
                 return Err(RouteError::BadPath("dot segments are not allowed"));
             }
             continue;
         }
         let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-        if decoded == ".." || decoded == "." {
+        if is_dot_segment(&decoded) {
             return Err(RouteError::BadPath("dot segments are not allowed"));
         }
-        if decoded.contains(['/', '\\']) && decoded.split(['/', '\\']).any(|p| p == "..") {
+        if decoded.contains(['/', '\\'])
+            && decoded
+                .split(['/', '\\'])
+                .any(|p| p.split(';').next() == Some(".."))
+        {
             return Err(RouteError::BadPath("dot segments are not allowed"));
         }
     }
@@ -534,6 +539,11 @@ fn check_path(path: &str) -> Result<(), RouteError> {
         return Err(RouteError::BadPath("control characters or backslashes"));
     }
     Ok(())
+}
+
+/// `.` or `..`, alone or before path parameters (`..;x=1`, `.;`).
+fn is_dot_segment(segment: &str) -> bool {
+    matches!(segment.split(';').next(), Some("." | ".."))
 }
 
 /// upstream origin + prefix + rest (+ ?query), without re-normalising `rest`.

@@ -285,6 +285,42 @@ fn routing_refuses_dot_segments_also_encoded() {
 }
 
 #[test]
+fn routing_refuses_dot_segments_with_path_parameters() {
+    let m = mapper();
+    for p in [
+        "/m/a/..;/admin",
+        "/m/..;x=1/etc",
+        "/m/a/%2e%2e;/admin",
+        "/m/a/%2E%2E%3B/admin",
+        "/m/a/.%2e;jsessionid=1/b",
+        "/m/a/.;/b",
+        "/m/a/%2e;x/b",
+        "/m/a/..;",
+        "/m/a%2f..;%2fb",
+    ] {
+        assert!(
+            matches!(m.route(None, p), Err(RouteError::BadPath(_))),
+            "{p}"
+        );
+    }
+    for p in ["i.u.com/p/..;/x.jpg", "i.u.com/p/.;/x.jpg"] {
+        assert!(
+            matches!(m.asset_target(p), Err(RouteError::BadPath(_))),
+            "{p}"
+        );
+    }
+    // Segments that only start with dots, or carry parameters, are fine.
+    for p in [
+        "/m/a/...;/b",
+        "/m/a/..x;/b",
+        "/m/a/b;v=1",
+        "/m/a/.well-known/x",
+    ] {
+        assert!(m.route(None, p).is_ok(), "{p}");
+    }
+}
+
+#[test]
 fn mapping_then_routing_returns_the_original() {
     let m = mapper();
     for raw in [
