@@ -658,3 +658,88 @@ async fn a_thousand_readers_while_upstream_is_down_get_the_cache_or_a_quick_erro
     }
     still_serves(mirror).await;
 }
+
+// ---- upstream connections and body time ----
+
+fn with_upstream(toml: String, lines: &str) -> String {
+    toml.replacen("[upstream]\n", &format!("[upstream]\n{lines}\n"), 1)
+}
+
+#[tokio::test]
+async fn upstream_connections_per_host_are_capped_and_the_excess_is_refused_after_a_wait() {
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (o, m) = (open.clone(), most.clone());
+    let (up, connections) = raw_upstream(move |mut socket| {
+        let (o, m) = (o.clone(), m.clone());
+        async move {
+            let now = o.fetch_add(1, Ordering::SeqCst) + 1;
+            m.fetch_max(now, Ordering::SeqCst);
+            // A slow upstream: the head after a second.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let body = "<p>slow</p>";
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            write_all(&mut socket, head.as_bytes()).await;
+            o.fetch_sub(1, Ordering::SeqCst);
+        }
+    })
+    .await;
+    let toml = with_upstream(
+        config(up, ""),
+        "max_connections_per_host = 4\nconnection_wait = \"200ms\"",
+    )
+    .replace("header_timeout = \"2s\"", "header_timeout = \"5s\"");
+    let mirror = mirror(&toml).await;
+    let requests = (0..12).map(|i| async move {
+        let r = fetch(mirror, &format!("/slow/{i}.htm")).await;
+        (r.status(), r.headers().get(header::RETRY_AFTER).is_some())
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    let ok = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert_eq!(ok, 4, "{answers:?}");
+    assert_eq!(busy.len(), 8, "{answers:?}");
+    assert!(
+        busy.iter().all(|(_, retry)| *retry),
+        "503 says when to retry"
+    );
+    assert!(most.load(Ordering::SeqCst) <= 4, "at most 4 at once");
+    assert_eq!(connections.get(), 4);
+}
+
+#[tokio::test]
+async fn a_body_that_drips_is_cut_off_at_the_total_body_time() {
+    let (up, _) = raw_upstream(|mut socket| async move {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+        write_all(&mut socket, head.as_bytes()).await;
+        // One byte every 300 ms: never idle for the idle timeout (2 s).
+        for _ in 0..100 {
+            write_all(&mut socket, b"1\r\nx\r\n").await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        write_all(&mut socket, b"0\r\n\r\n").await;
+    })
+    .await;
+    let toml = with_upstream(config(up, ""), "body_timeout = \"2s\"");
+    let mirror = mirror(&toml).await;
+    let started = std::time::Instant::now();
+    let r = fetch(mirror, "/drip.bin").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.bytes().await;
+    assert!(
+        body.is_err(),
+        "the body ends in an error, not as if complete"
+    );
+    // 30 s of dripping were cut at the body time (with a wide margin).
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -168,3 +168,126 @@ async fn image_routes_take_only_get_and_head() {
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(hits.get(), 0);
 }
+
+/// Answers that a third party's host gives, whatever the status, by path.
+fn hostile_media_upstream() -> Router {
+    Router::new().fallback(|req: Request| async move {
+        let path = req.uri().path().to_owned();
+        let page = b"<html><script>evil()</script></html>".to_vec();
+        let html = [(header::CONTENT_TYPE, "text/html")];
+        match path.as_str() {
+            "/page.htm" => {
+                let page = "<html><body><img src=\"https://cdn.other.test/choice.300\">\
+                            <img src=\"https://cdn.other.test/moved.302\">\
+                            <img src=\"https://cdn.other.test/pic.svg\"></body></html>";
+                (
+                    [(header::CONTENT_TYPE, "text/html")],
+                    page.as_bytes().to_vec(),
+                )
+                    .into_response()
+            }
+            p if p.ends_with(".300") => (StatusCode::MULTIPLE_CHOICES, html, page).into_response(),
+            p if p.ends_with(".399") => {
+                (StatusCode::from_u16(399).unwrap(), html, page).into_response()
+            }
+            p if p.ends_with(".302") => (
+                StatusCode::FOUND,
+                [
+                    (header::CONTENT_TYPE, "text/html"),
+                    (header::LOCATION, "https://elsewhere.test/x.jpg"),
+                ],
+                page,
+            )
+                .into_response(),
+            p if p.ends_with(".svg") => (
+                [(header::CONTENT_TYPE, "image/svg+xml")],
+                b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>evil()</script></svg>".to_vec(),
+            )
+                .into_response(),
+            p if p.ends_with(".js") => (
+                [(header::CONTENT_TYPE, "application/javascript")],
+                b"console.log(1)".to_vec(),
+            )
+                .into_response(),
+            p if p.ends_with(".404") => (StatusCode::NOT_FOUND, html, page).into_response(),
+            _ => (html, page).into_response(),
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_media_route_never_serves_a_third_partys_document_whatever_the_status() {
+    let (up, _) = upstream(hostile_media_upstream()).await;
+    let mirror = mirror(&config(up, "")).await;
+    let (_, _, html) = get_text(mirror, "/page.htm").await;
+    let signed = srcs(&html);
+    assert!(
+        signed.iter().all(|s| s.starts_with("/_/img/")),
+        "{signed:?}"
+    );
+    let mut paths = vec![signed[0].clone()];
+    paths.extend(
+        [
+            "/_/asset/img.u.test/a.300",
+            "/_/asset/img.u.test/a.399",
+            "/_/asset/img.u.test/page.html",
+            "/_/asset/img.u.test/gone.404",
+        ]
+        .map(str::to_owned),
+    );
+    for path in paths {
+        // Twice: neither the first answer nor a stored one is a document.
+        for _ in 0..2 {
+            let r = fetch(mirror, &path).await;
+            let status = r.status();
+            let ct = r
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            let body = r.text().await.unwrap();
+            assert!(!body.contains("evil()"), "{path} {status}: {body}");
+            if status.is_redirection() {
+                assert!(body.is_empty(), "{path}: a redirect's body is dropped");
+                assert!(!ct.contains("html"), "{path}: {ct}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_media_redirect_sends_the_browser_to_no_other_host() {
+    let (up, _) = upstream(hostile_media_upstream()).await;
+    let mirror = mirror(&config(up, "")).await;
+    let (_, _, html) = get_text(mirror, "/page.htm").await;
+    let signed = srcs(&html);
+    let r = fetch(mirror, &signed[1]).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let location = r.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/_/img/"), "{location}");
+}
+
+#[tokio::test]
+async fn svg_and_non_media_from_media_routes_are_sandboxed() {
+    let (up, _) = upstream(hostile_media_upstream()).await;
+    let mirror = mirror(&config(up, "")).await;
+    let (_, _, html) = get_text(mirror, "/page.htm").await;
+    let signed = srcs(&html);
+    for path in [
+        signed[2].as_str(),
+        "/_/asset/img.u.test/pic.svg",
+        "/_/asset/img.u.test/app.js",
+    ] {
+        for _ in 0..2 {
+            let r = fetch(mirror, path).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let csp = r.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap();
+            assert!(
+                csp.contains("sandbox") && csp.contains("default-src 'none'"),
+                "{path}: {csp}"
+            );
+        }
+    }
+}

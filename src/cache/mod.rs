@@ -517,6 +517,41 @@ pub fn vary_names(headers: &HeaderMap, plain: bool) -> Vec<HeaderName> {
 mod tests {
     use super::*;
 
+    fn cache() -> Cache {
+        Cache::new(&CacheConfig::default(), Arc::new(Metrics::new())).expect("cache on")
+    }
+
+    /// The race issue 13 asked about: a fill's end (its guard) used to take
+    /// whatever fill was registered for the key, also a newer one started
+    /// after the first gave up storing, and the next request fetched again.
+    #[test]
+    fn a_fill_ending_leaves_a_newer_fill_for_the_same_key_in_flight() {
+        let cache = cache();
+        let key = CacheKey {
+            primary: CacheKey::primary("s", "page", "https://u.test/a"),
+            vary: None,
+        };
+        let (old, started) = cache.join_or_start(&key);
+        assert!(started);
+        cache.fill_done(&key, &old); // gave up storing: out of the map
+        let (new, started) = cache.join_or_start(&key);
+        assert!(started && !Arc::ptr_eq(&old, &new));
+        cache.fill_done(&key, &old); // the old fill's task ends later
+        assert!(cache.fill_running(&key), "the newer fill is still joined");
+        let (joined, started) = cache.join_or_start(&key);
+        assert!(!started && Arc::ptr_eq(&joined, &new));
+        cache.fill_done(&key, &new);
+        assert!(!cache.fill_running(&key));
+    }
+
+    #[test]
+    fn entries_and_fills_share_max_bytes() {
+        let mib = 1024 * 1024;
+        assert_eq!(fill_budget(256 * mib, 8 * mib), 32 * mib);
+        assert_eq!(fill_budget(32 * mib, 8 * mib), 8 * mib);
+        assert_eq!(fill_budget(mib, 8 * mib), mib / 2, "at most half");
+    }
+
     #[test]
     fn vary_values_normalise_whitespace_and_field_lines() {
         let mut a = HeaderMap::new();
