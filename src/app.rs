@@ -28,7 +28,7 @@ pub const STYLESHEET: &str = include_str!("../static/newsmirror.css");
 pub struct App {
     pub config: Config,
     pub sites: Vec<Arc<Site>>,
-    rules: Vec<SiteRules>,
+    rules: Vec<Arc<SiteRules>>,
     pub mapper: Arc<UrlMapper>,
     pub upstream: Upstream,
     pub user_agent: HeaderValue,
@@ -54,7 +54,7 @@ impl App {
         let sites = Site::all_from(&config).map_err(|e| StartError(e.to_string()))?;
         let rules = sites
             .iter()
-            .map(|s| SiteRules::new(s))
+            .map(|s| SiteRules::new(s).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError)?;
         let mapper = Arc::new(UrlMapper::for_server(&sites, &config.server));
@@ -81,7 +81,7 @@ impl App {
     }
 
     /// The compiled rewrite rules of `site`.
-    pub fn rules(&self, site: &Site) -> &SiteRules {
+    pub fn rules(&self, site: &Site) -> &Arc<SiteRules> {
         // Built from the same list at start: the index always exists.
         &self.rules[site.id.0]
     }

@@ -399,6 +399,57 @@ pub fn map_link_header(
     changed.then_some(out)
 }
 
+/// The mirror's policy for a rewritten page when the site's scripts run:
+/// every fetch stays on the mirror ('self', and `data:`/`blob:` where pages
+/// build images, fonts, media and workers in memory), inline scripts and
+/// styles as the site wrote them, violations reported to the mirror.
+pub const CSP_SCRIPTS_KEPT: &str = "default-src 'self'; \
+script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; \
+media-src 'self' data: blob:; frame-src 'self'; worker-src 'self' blob:; manifest-src 'self'; \
+object-src 'none'; base-uri 'self'; form-action 'self'; \
+report-uri /_/csp-report; report-to newsmirror";
+
+/// The same with no script at all (`javascript = "remove"`).
+pub const CSP_SCRIPTS_REMOVED: &str = "default-src 'self'; \
+script-src 'none'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; \
+media-src 'self' data: blob:; frame-src 'self'; worker-src 'none'; manifest-src 'self'; \
+object-src 'none'; base-uri 'self'; form-action 'self'; \
+report-uri /_/csp-report; report-to newsmirror";
+
+/// The headers every rewritten page carries: no DNS prefetching of the
+/// hosts it names, no referrer to another origin, and (unless the site
+/// sets `csp = false`) the mirror's Content-Security-Policy, which
+/// replaces upstream's: the browser itself refuses every other origin.
+pub fn mirror_page_headers(out: &mut HeaderMap, csp: bool, scripts_removed: bool) {
+    out.insert(
+        HeaderName::from_static("x-dns-prefetch-control"),
+        HeaderValue::from_static("off"),
+    );
+    out.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !csp {
+        return;
+    }
+    out.remove(header::CONTENT_SECURITY_POLICY_REPORT_ONLY);
+    let policy = if scripts_removed {
+        CSP_SCRIPTS_REMOVED
+    } else {
+        CSP_SCRIPTS_KEPT
+    };
+    out.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    out.insert(
+        HeaderName::from_static("reporting-endpoints"),
+        HeaderValue::from_static("newsmirror=\"/_/csp-report\""),
+    );
+}
+
 /// Whether a Content-Security-Policy names hosts (as opposed to only
 /// keywords, schemes, nonces and hashes). Such a policy pins the page to
 /// upstream's hosts and would block the mirror's own rewritten assets.

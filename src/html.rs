@@ -21,6 +21,7 @@ use crate::config::ExternalLinks;
 use crate::css::{self, CssRewriter};
 use crate::escape::{decode_attr, escape_attr};
 use crate::site::Site;
+use crate::text_urls::{TextUrls, UrlSource};
 use crate::upstream::BodyError;
 use crate::url_map::{Mapped, Place, UrlMapper, srcset};
 
@@ -35,6 +36,34 @@ const HEAD_START: &str =
 /// rather than being cut off.
 pub const MEMORY_LIMIT: usize = 8 * 1024 * 1024;
 const EXTERNAL_CLASS: &str = "newsmirror-external";
+
+/// Hides nothing that a script would have shown: lazy-loading libraries
+/// hide images until a script swaps in the real URL (no-script mode has
+/// already done that).
+const NO_SCRIPT_STYLE: &str = "<style>img[data-src],img[data-lazy-src],img[data-srcset],\
+img.lazyload,img.lazy,img.lazyloaded,img.b-lazy{opacity:1!important;visibility:visible!important}</style>";
+
+/// Attributes that hold a lazy image's real URL (in the order preferred),
+/// and its real srcset. Other `data-*` attributes whose value is an image
+/// URL count too ([`PageContext::promote_lazy`]).
+const LAZY_SRC: &[&str] = &[
+    "data-src",
+    "data-lazy-src",
+    "data-original",
+    "data-hi-res-src",
+    "data-original-src",
+    "data-lazy",
+    "data-normal",
+    "data-echo",
+    "data-full-src",
+    "data-img-src",
+    "data-image",
+    "data-url",
+];
+const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-srcset"];
+
+/// `data-*` attributes that rules of their own map; the generic rule leaves them.
+const DATA_WITH_RULES: &[&str] = &["data-src", "data-srcset", "data-original", "data-lazy-src"];
 
 /// Selectors compiled once per site at start.
 pub struct SiteRules {
@@ -55,6 +84,16 @@ enum Rule {
     Head,
     Body,
     Src,
+    /// `<noscript>`: its content (text to lol_html) rewritten as markup.
+    Noscript,
+    /// `<script>`: removed in no-script mode; its text's URLs mapped.
+    Script,
+    /// `<iframe srcdoc>`: the markup in the attribute.
+    Srcdoc,
+    /// Every element: `href` on any element, SVG `xlink:href`, `data-*`
+    /// URLs and srcsets (decided by the value), and in no-script mode the
+    /// `on*=` handlers, `javascript:` URLs and lazy images.
+    Any,
 }
 
 const BUILTIN: &[(&str, Rule)] = &[
@@ -82,7 +121,18 @@ const BUILTIN: &[(&str, Rule)] = &[
     ("meta", Rule::Meta),
     ("head", Rule::Head),
     ("body", Rule::Body),
+    ("noscript", Rule::Noscript),
+    ("script", Rule::Script),
+    ("iframe[srcdoc]", Rule::Srcdoc),
+    // Last: it sees the attributes after the rules above mapped them.
+    ("*", Rule::Any),
 ];
+
+/// Rules that only make sense once per document, never inside a fragment
+/// (`<noscript>` content, `srcdoc`).
+fn document_only(rule: Rule) -> bool {
+    matches!(rule, Rule::Head | Rule::Body | Rule::Noscript)
+}
 
 impl SiteRules {
     /// Compiles the built-in selectors and the site's `remove` list
@@ -117,7 +167,17 @@ pub struct PageContext {
     head_done: AtomicBool,
     nav_done: AtomicBool,
     footer_done: AtomicBool,
+    /// The text of the `<script>` being read (its URLs are mapped as it streams).
+    script_text: Mutex<TextUrls>,
+    /// Inside a `<noscript>`'s content (a fragment rewriter is running).
+    in_noscript: AtomicBool,
+    /// `src` values of lazy images promoted lately (no-script mode): the
+    /// same image in the `<noscript>` that follows is not shown twice.
+    promoted: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many promoted image URLs are remembered for the `<noscript>` after them.
+const PROMOTED_KEPT: usize = 32;
 
 /// parking_lot: no poisoning, and a cheaper uncontended lock (these are
 /// taken for every URL and every output chunk, never contended).
@@ -136,6 +196,9 @@ impl PageContext {
             head_done: AtomicBool::new(false),
             nav_done: AtomicBool::new(false),
             footer_done: AtomicBool::new(false),
+            script_text: Mutex::new(TextUrls::new()),
+            in_noscript: AtomicBool::new(false),
+            promoted: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -162,19 +225,38 @@ impl PageContext {
     }
 
     fn rewrite_attr(&self, el: &mut Element, name: &str, place: Place) -> HandlerResult {
-        if let Some(raw) = el.get_attribute(name)
-            && let Some(new) = self.replacement(&decode_attr(&raw), place)
-        {
-            el.set_attribute(name, &escape_attr(&new))?;
+        let Some(raw) = el.get_attribute(name) else {
+            return Ok(());
+        };
+        match self.map(&decode_attr(&raw), place) {
+            Mapped::Mirror(new) => el.set_attribute(name, &escape_attr(&new))?,
+            // A subresource on a host the mirror does not serve would be
+            // fetched from the reader's network (or blocked by the CSP):
+            // not named at all.
+            Mapped::External(_) if place != Place::Link => el.remove_attribute(name),
+            _ => {}
         }
         Ok(())
     }
 
     fn rewrite_srcset(&self, el: &mut Element, name: &str) -> HandlerResult {
-        if let Some(raw) = el.get_attribute(name)
-            && let Some(new) =
-                srcset::rewrite(&decode_attr(&raw), |u| self.replacement(u, Place::Image))
-        {
+        let Some(raw) = el.get_attribute(name) else {
+            return Ok(());
+        };
+        let mut external = false;
+        let new = srcset::rewrite(&decode_attr(&raw), |u| match self.map(u, Place::Image) {
+            Mapped::Mirror(m) => Some(m),
+            Mapped::External(_) => {
+                external = true;
+                None
+            }
+            Mapped::Unchanged => None,
+        });
+        if external {
+            // Candidates on hosts the mirror does not serve: the set is
+            // not offered (`src`, mapped, still shows the image).
+            el.remove_attribute(name);
+        } else if let Some(new) = new {
             el.set_attribute(name, &escape_attr(&new))?;
         }
         Ok(())
@@ -191,6 +273,10 @@ impl PageContext {
             Rule::Meta => self.on_meta(el),
             Rule::Head => self.on_head(el),
             Rule::Body => self.on_body(el),
+            Rule::Any => self.on_any(el),
+            Rule::Script => self.on_script(el),
+            // Handled where the fragment rewriter's rules are at hand.
+            Rule::Noscript | Rule::Srcdoc => Ok(()),
             Rule::Src => {
                 let place = match el.tag_name().as_str() {
                     "img" | "input" | "video" | "audio" | "source" | "track" | "image" => {
@@ -200,6 +286,16 @@ impl PageContext {
                     "script" => {
                         // A rewritten script no longer matches its hash.
                         el.remove_attribute("integrity");
+                        if let Some(raw) = el.get_attribute("src")
+                            && matches!(
+                                self.map(&decode_attr(&raw), Place::Resource),
+                                Mapped::External(_)
+                            )
+                        {
+                            // A script the mirror cannot serve is not asked for.
+                            el.remove();
+                            return Ok(());
+                        }
                         Place::Resource
                     }
                     _ => Place::Resource,
@@ -269,16 +365,38 @@ impl PageContext {
         let rels: Vec<&str> = rel.split_ascii_whitespace().collect();
         let has = |r: &str| rels.contains(&r);
         if has("dns-prefetch") || has("preconnect") {
-            // Hints to resolve or dial upstream hosts from the reader's
-            // network: useless through a mirror, and they leak the visit.
-            if let Some(href) = el.get_attribute("href")
-                && matches!(
-                    self.map(&decode_attr(&href), Place::Resource),
-                    Mapped::External(_)
-                )
-            {
-                el.remove();
-            }
+            // Hints to resolve or dial hosts from the reader's network: a
+            // DNS lookup of a blocked host is what a censor logs, and a
+            // mapped host is the mirror itself, already connected.
+            el.remove();
+            return Ok(());
+        }
+        let fetches = has("stylesheet")
+            || has("preload")
+            || has("modulepreload")
+            || has("prefetch")
+            || has("prerender")
+            || has("manifest")
+            || rels.iter().any(|r| r.contains("icon"));
+        if self.site.scripts_removed()
+            && (has("modulepreload")
+                || el
+                    .get_attribute("as")
+                    .is_some_and(|a| a.eq_ignore_ascii_case("script")))
+        {
+            el.remove();
+            return Ok(());
+        }
+        if fetches
+            && let Some(href) = el.get_attribute("href")
+            && matches!(
+                self.map(&decode_attr(&href), Place::Resource),
+                Mapped::External(_)
+            )
+            && !self.is_image_link(el)
+        {
+            // A stylesheet, hint or icon on a host the mirror does not serve.
+            el.remove();
             return Ok(());
         }
         let as_attr = el
@@ -291,6 +409,7 @@ impl PageContext {
             || has("preload")
             || has("modulepreload")
             || has("prefetch")
+            || has("prerender")
             || has("manifest")
         {
             Place::Resource
@@ -307,6 +426,162 @@ impl PageContext {
             self.rewrite_attr(el, "href", place)?;
         }
         self.rewrite_srcset(el, "imagesrcset")
+    }
+
+    /// `<link rel=icon>` or `as=image`: mapped as an image (signed
+    /// `/_/img/` for other hosts when the site proxies all images).
+    fn is_image_link(&self, el: &Element) -> bool {
+        el.get_attribute("rel")
+            .is_some_and(|r| r.to_ascii_lowercase().contains("icon"))
+            || el
+                .get_attribute("as")
+                .is_some_and(|a| a.eq_ignore_ascii_case("image"))
+    }
+
+    /// `<script>`: gone in no-script mode (JSON-LD stays: it is data);
+    /// otherwise its text's URLs are mapped as they stream.
+    fn on_script(&self, el: &mut Element) -> HandlerResult {
+        if self.site.scripts_removed() && !is_json_ld(el) {
+            el.remove();
+            return Ok(());
+        }
+        *lock(&self.script_text) = TextUrls::new();
+        Ok(())
+    }
+
+    fn on_script_text(&self, chunk: &mut TextChunk) -> HandlerResult {
+        let mut out = String::with_capacity(chunk.as_str().len() + 16);
+        {
+            let mut text = lock(&self.script_text);
+            text.feed(chunk.as_str(), self, &mut out);
+            if chunk.last_in_text_node() {
+                text.finish(self, &mut out);
+            }
+        }
+        if out != chunk.as_str() {
+            chunk.replace(&out, ContentType::Html);
+        }
+        Ok(())
+    }
+
+    /// The generic rule, on every element (see [`Rule::Any`]).
+    fn on_any(&self, el: &mut Element) -> HandlerResult {
+        let scripts_removed = self.site.scripts_removed();
+        let names: Vec<String> = el
+            .attributes()
+            .iter()
+            .map(|a| a.name())
+            .filter(|n| {
+                n.starts_with("data-")
+                    || n == "href"
+                    || n == "xlink:href"
+                    || (scripts_removed
+                        && (n.starts_with("on")
+                            || matches!(n.as_str(), "src" | "action" | "formaction")))
+            })
+            .collect();
+        let lazy_target = scripts_removed || self.in_noscript.load(Ordering::Relaxed);
+        if names.is_empty() && !lazy_target {
+            return Ok(());
+        }
+        let tag = el.tag_name();
+        for name in &names {
+            if scripts_removed && name.starts_with("on") {
+                el.remove_attribute(name);
+                continue;
+            }
+            let Some(raw) = el.get_attribute(name) else {
+                continue;
+            };
+            let value = decode_attr(&raw);
+            if scripts_removed && is_javascript_url(&value) {
+                el.remove_attribute(name);
+                continue;
+            }
+            match name.as_str() {
+                "href" if !matches!(tag.as_str(), "a" | "area" | "link" | "base") => {
+                    self.rewrite_attr(el, name, svg_place(&tag))?
+                }
+                "xlink:href" => self.rewrite_attr(el, name, svg_place(&tag))?,
+                n if n.starts_with("data-") && !DATA_WITH_RULES.contains(&n) => {
+                    self.rewrite_data_attr(el, n, &value)?
+                }
+                _ => {}
+            }
+        }
+        if scripts_removed && matches!(tag.as_str(), "img" | "source" | "iframe" | "video") {
+            self.promote_lazy(el, &tag)?;
+        }
+        if scripts_removed
+            && tag == "img"
+            && self.in_noscript.load(Ordering::Relaxed)
+            && let Some(src) = el.get_attribute("src")
+            && lock(&self.promoted).contains(&src)
+        {
+            // The lazy image before this `<noscript>` already shows it.
+            el.remove();
+        }
+        Ok(())
+    }
+
+    /// A `data-*` attribute whose value is a URL or a srcset on a host the
+    /// mirror serves (or an image URL, when the site proxies all images).
+    fn rewrite_data_attr(&self, el: &mut Element, name: &str, value: &str) -> HandlerResult {
+        let v = value.trim();
+        if v.len() > 8192 || !looks_like_url(v) {
+            return Ok(());
+        }
+        let map = |u: &str| match self.map(u, Place::Link) {
+            Mapped::Mirror(m) => Some(m),
+            Mapped::External(url) if image_like(name, url.path()) => {
+                self.replacement(u, Place::Image)
+            }
+            _ => None,
+        };
+        let new = if v.contains(|c: char| c.is_ascii_whitespace()) {
+            srcset::rewrite(v, map)
+        } else {
+            map(v)
+        };
+        if let Some(new) = new {
+            el.set_attribute(name, &escape_attr(&new))?;
+        }
+        Ok(())
+    }
+
+    /// No-script mode: the real URL of a lazy image becomes its `src` (and
+    /// `srcset`), as the page's script would have done.
+    fn promote_lazy(&self, el: &mut Element, tag: &str) -> HandlerResult {
+        if tag != "source" {
+            let real = LAZY_SRC
+                .iter()
+                .find_map(|n| el.get_attribute(n).filter(|v| !v.trim().is_empty()))
+                .or_else(|| {
+                    el.attributes()
+                        .iter()
+                        .filter(|a| a.name().starts_with("data-"))
+                        .map(|a| a.value())
+                        .find(|v| {
+                            let d = decode_attr(v);
+                            looks_like_url(&d) && image_like("", &d)
+                        })
+                });
+            if let Some(real) = real {
+                el.set_attribute("src", &real)?;
+                let mut promoted = lock(&self.promoted);
+                if promoted.len() == PROMOTED_KEPT {
+                    promoted.pop_front();
+                }
+                promoted.push_back(real);
+            }
+        }
+        if let Some(real) = LAZY_SRCSET
+            .iter()
+            .find_map(|n| el.get_attribute(n).filter(|v| !v.trim().is_empty()))
+        {
+            el.set_attribute("srcset", &real)?;
+        }
+        Ok(())
     }
 
     fn on_style_attr(&self, el: &mut Element) -> HandlerResult {
@@ -354,8 +629,10 @@ impl PageContext {
                     }
                 }
                 "content-security-policy" | "content-security-policy-report-only" => {
+                    // The mirror's own policy replaces upstream's (header);
+                    // one that names upstream hosts goes in any case.
                     let policy = el.get_attribute("content").unwrap_or_default();
-                    if crate::headers::csp_names_hosts(&decode_attr(&policy)) {
+                    if self.site.csp || crate::headers::csp_names_hosts(&decode_attr(&policy)) {
                         el.remove();
                     }
                 }
@@ -379,6 +656,21 @@ impl PageContext {
             | "image"
             | "thumbnail"
             | "msapplication-tileimage" => Some(Place::Image),
+            // Any other meta whose content is a URL (`itemprop=contentUrl`,
+            // `logo`, `embedUrl`, ...): mapped when it is on a served host.
+            k if !k.is_empty() => el
+                .get_attribute("content")
+                .filter(|c| looks_like_url(&decode_attr(c)))
+                .map(|_| {
+                    if ["image", "logo", "thumbnail", "icon"]
+                        .iter()
+                        .any(|w| k.contains(w))
+                    {
+                        Place::Image
+                    } else {
+                        Place::Link
+                    }
+                }),
             _ => None,
         };
         if let Some(place) = place
@@ -392,6 +684,9 @@ impl PageContext {
 
     fn on_head(&self, el: &mut Element) -> HandlerResult {
         if !self.head_done.swap(true, Ordering::Relaxed) {
+            if self.site.scripts_removed() {
+                el.prepend(NO_SCRIPT_STYLE, ContentType::Html);
+            }
             el.prepend(HEAD_START, ContentType::Html);
         }
         Ok(())
@@ -437,6 +732,65 @@ impl PageContext {
     }
 }
 
+impl UrlSource for PageContext {
+    fn is_mapped_host(&self, host: &str) -> bool {
+        self.mapper.is_mapped_host(host)
+    }
+
+    fn map(&self, url: &str) -> Mapped {
+        PageContext::map(self, url, Place::Resource)
+    }
+}
+
+/// SVG's `<use>`, `<image>` and `<feImage>` fetch what they name; an SVG
+/// `<a>` (or a custom element's `href`) is a link.
+fn svg_place(tag: &str) -> Place {
+    match tag {
+        "use" | "image" | "feimage" => Place::Image,
+        _ => Place::Link,
+    }
+}
+
+/// An absolute, protocol-relative or root-relative URL (a lazy attribute's
+/// value; other `data-*` values are left alone).
+fn looks_like_url(v: &str) -> bool {
+    let v = v.trim_start();
+    let lower = v.get(..8).unwrap_or(v).to_ascii_lowercase();
+    lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || v.starts_with("//")
+        || (v.starts_with('/') && v.len() > 1)
+}
+
+/// Whether a `data-*` attribute or a URL path names an image.
+fn image_like(name: &str, path: &str) -> bool {
+    let path = path
+        .split(['?', '#', ' '])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg"]
+        .iter()
+        .any(|e| path.ends_with(e))
+        || [
+            "src", "img", "image", "poster", "thumb", "media", "original", "lazy", "bg",
+        ]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
+/// `javascript:` as the URL parser reads it (tabs, newlines and leading
+/// controls or spaces do not hide it).
+fn is_javascript_url(v: &str) -> bool {
+    let cleaned: String = v
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .take(11)
+        .collect();
+    cleaned.to_ascii_lowercase().starts_with("javascript:")
+}
+
 fn add_class(el: &mut Element, class: &str) -> HandlerResult {
     let value = match el.get_attribute("class") {
         Some(existing) if existing.split_ascii_whitespace().any(|c| c == class) => return Ok(()),
@@ -444,6 +798,59 @@ fn add_class(el: &mut Element, class: &str) -> HandlerResult {
         _ => class.to_owned(),
     };
     el.set_attribute("class", &value)?;
+    Ok(())
+}
+
+/// `<noscript>`: lol_html hands its content as text (it parses as a
+/// browser with scripts does), but a browser without them, and the
+/// no-script mode, read it as markup. The text is fed, as it streams, to a
+/// fragment rewriter with the page's rules, and its output replaces it. In
+/// no-script mode the element itself goes, its content staying live.
+fn noscript_handlers(
+    ctx: Arc<PageContext>,
+    rules: Arc<SiteRules>,
+) -> ElementContentHandlers<'static> {
+    let current: Arc<Mutex<Option<PageRewriter>>> = Arc::default();
+    let (c, cur) = (ctx.clone(), current.clone());
+    ElementContentHandlers::default()
+        .element(move |el: &mut Element| {
+            if c.site.scripts_removed() {
+                el.remove_and_keep_content();
+            }
+            *lock(&cur) = Some(PageRewriter::fragment(c.clone(), &rules));
+            Ok(())
+        })
+        .text(move |chunk: &mut TextChunk| {
+            let mut guard = lock(&current);
+            let Some(fragment) = guard.as_mut() else {
+                return Ok(());
+            };
+            let mut out = Vec::with_capacity(chunk.as_str().len() + 64);
+            ctx.in_noscript.store(true, Ordering::Relaxed);
+            let mut result = fragment.write(chunk.as_str().as_bytes(), &mut out);
+            if chunk.last_in_text_node() && result.is_ok() {
+                result = fragment.end(&mut out);
+                *guard = None;
+            }
+            ctx.in_noscript.store(false, Ordering::Relaxed);
+            result?;
+            chunk.replace(&String::from_utf8_lossy(&out), ContentType::Html);
+            Ok(())
+        })
+}
+
+/// `<iframe srcdoc>`: the document in the attribute, rewritten with the
+/// page's rules (it is shown on the mirror's origin, under its policy).
+fn on_srcdoc(ctx: &Arc<PageContext>, rules: &Arc<SiteRules>, el: &mut Element) -> HandlerResult {
+    let Some(raw) = el.get_attribute("srcdoc") else {
+        return Ok(());
+    };
+    let markup = decode_attr(&raw);
+    let mut fragment = PageRewriter::fragment(ctx.clone(), rules);
+    let mut out = Vec::with_capacity(markup.len() + 64);
+    fragment.write(markup.as_bytes(), &mut out)?;
+    fragment.end(&mut out)?;
+    el.set_attribute("srcdoc", &escape_attr(&String::from_utf8_lossy(&out)))?;
     Ok(())
 }
 
@@ -487,7 +894,19 @@ pub struct PageRewriter {
 }
 
 impl PageRewriter {
-    pub fn new(ctx: Arc<PageContext>, rules: &SiteRules) -> PageRewriter {
+    /// The rewriter of a whole page.
+    pub fn new(ctx: Arc<PageContext>, rules: &Arc<SiteRules>) -> PageRewriter {
+        Self::build(ctx, rules, false)
+    }
+
+    /// The rewriter of a fragment of a page (a `<noscript>`'s content, an
+    /// `srcdoc`): the page's rules, without what happens once per document
+    /// (head, nav bar, footer).
+    fn fragment(ctx: Arc<PageContext>, rules: &Arc<SiteRules>) -> PageRewriter {
+        Self::build(ctx, rules, true)
+    }
+
+    fn build(ctx: Arc<PageContext>, rules: &Arc<SiteRules>, fragment: bool) -> PageRewriter {
         let mut settings = lol_html::send::Settings::new_send()
             .with_memory_settings(
                 MemorySettings::new()
@@ -497,11 +916,26 @@ impl PageRewriter {
             // Non-strict: a page with ambiguous markup is rewritten, not refused.
             .with_strict(false);
         for (selector, rule) in &rules.builtin {
-            let c = ctx.clone();
             let rule = *rule;
+            if fragment && document_only(rule) {
+                continue;
+            }
+            let c = ctx.clone();
             let handlers = match rule {
                 Rule::StyleText => ElementContentHandlers::default()
                     .text(move |t: &mut TextChunk| c.on_style_text(t)),
+                Rule::Script => {
+                    let t = ctx.clone();
+                    ElementContentHandlers::default()
+                        .element(move |el: &mut Element| c.on_script(el))
+                        .text(move |chunk: &mut TextChunk| t.on_script_text(chunk))
+                }
+                Rule::Noscript => noscript_handlers(ctx.clone(), rules.clone()),
+                Rule::Srcdoc => {
+                    let rules = rules.clone();
+                    ElementContentHandlers::default()
+                        .element(move |el: &mut Element| on_srcdoc(&c, &rules, el))
+                }
                 _ => ElementContentHandlers::default()
                     .element(move |el: &mut Element| c.on_element(rule, el)),
             };
@@ -516,10 +950,12 @@ impl PageRewriter {
             });
             settings = settings.append_element_content_handler((Cow::Borrowed(selector), handlers));
         }
-        let c = ctx.clone();
-        settings = settings.append_document_content_handler(
-            DocumentContentHandlers::default().end(move |end: &mut DocumentEnd| c.on_end(end)),
-        );
+        if !fragment {
+            let c = ctx.clone();
+            settings = settings.append_document_content_handler(
+                DocumentContentHandlers::default().end(move |end: &mut DocumentEnd| c.on_end(end)),
+            );
+        }
         let sink = SharedSink::default();
         PageRewriter {
             inner: Some(HtmlRewriter::new(settings, sink.clone())),

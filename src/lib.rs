@@ -6,6 +6,7 @@
 //! - [`site`]: a mirrored site as the server sees it.
 //! - [`url_map`]: the one URL mapper (upstream ⇄ mirror); pure, no I/O.
 //! - [`escape`]: HTML escaping and attribute decoding.
+//! - [`text_urls`]: URLs of served hosts inside script and JSON text, streaming.
 
 pub mod admin;
 pub mod api;
@@ -28,6 +29,7 @@ pub mod proxy;
 pub mod request_id;
 pub mod server;
 pub mod site;
+pub mod text_urls;
 pub mod tls;
 pub mod upstream;
 pub mod url_map;

@@ -24,6 +24,7 @@ use tokio_util::io::{ReaderStream, StreamReader};
 use crate::charset::{DocKind, Transcoder};
 use crate::css::CssRewriter;
 use crate::html::{PageContext, PageRewriter, SiteRules};
+use crate::text_urls::TextUrls;
 use crate::upstream::{BodyError, IdleTimeoutBody};
 use crate::url_map::Place;
 
@@ -139,6 +140,11 @@ pub enum Stage {
         rewriter: CssRewriter,
         ctx: Arc<PageContext>,
     },
+    /// JavaScript and JSON: the URLs of served hosts in the text.
+    Text {
+        urls: TextUrls,
+        ctx: Arc<PageContext>,
+    },
 }
 
 /// Decompressed bytes in, rewritten UTF-8 out; synchronous.
@@ -153,7 +159,7 @@ pub struct Rewrite {
 impl Rewrite {
     pub fn html(
         ctx: Arc<PageContext>,
-        rules: &SiteRules,
+        rules: &Arc<SiteRules>,
         charset: Option<&str>,
         limit: u64,
     ) -> Self {
@@ -172,6 +178,22 @@ impl Rewrite {
             transcoder: Transcoder::new(DocKind::Css, charset, None),
             stage: Stage::Css {
                 rewriter: CssRewriter::new(),
+                ctx,
+            },
+            seen: 0,
+            limit,
+            utf8: Vec::new(),
+        }
+    }
+
+    /// A script or JSON body (`application/javascript`, `application/json`,
+    /// a web app manifest, ...): the URLs of served hosts in it mapped.
+    pub fn text(ctx: Arc<PageContext>, charset: Option<&str>, limit: u64) -> Self {
+        Rewrite {
+            // Decodes by the header's charset (else a BOM, else UTF-8).
+            transcoder: Transcoder::new(DocKind::Css, charset, None),
+            stage: Stage::Text {
+                urls: TextUrls::new(),
                 ctx,
             },
             seen: 0,
@@ -209,6 +231,12 @@ impl Rewrite {
                 out.extend_from_slice(text.as_bytes());
                 Ok(())
             }
+            Stage::Text { urls, ctx } => {
+                let mut text = String::new();
+                urls.finish(&**ctx, &mut text);
+                out.extend_from_slice(text.as_bytes());
+                Ok(())
+            }
         }
     }
 
@@ -225,6 +253,13 @@ impl Rewrite {
                 let mut s = String::with_capacity(text.len());
                 let mut map = |u: &str, p: Place| ctx.map(u, p).into_replacement();
                 rewriter.feed(&text, &mut map, &mut s);
+                out.extend_from_slice(s.as_bytes());
+                Ok(())
+            }
+            Stage::Text { urls, ctx } => {
+                let text = String::from_utf8_lossy(utf8);
+                let mut s = String::with_capacity(text.len());
+                urls.feed(&text, &**ctx, &mut s);
                 out.extend_from_slice(s.as_bytes());
                 Ok(())
             }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use http::Method;
 use url::Url;
 
-use crate::config::{ArticleSelectors, Config, ConfigError, ExternalLinks, NavItem, SiteConfig};
+use crate::config::{
+    ArticleSelectors, Config, ConfigError, ExternalLinks, Javascript, NavItem, SiteConfig,
+};
 use crate::escape::{escape_attr, escape_text};
 
 /// Index of a site in the configuration, stable for the life of the process.
@@ -31,6 +33,8 @@ pub struct Site {
     pub rewrite: bool,
     pub methods: Vec<Method>,
     pub remove: Vec<String>,
+    pub javascript: Javascript,
+    pub csp: bool,
     pub footer: String,
     pub nav: Vec<NavItem>,
     pub article: Option<ArticleSelectors>,
@@ -73,6 +77,8 @@ impl Site {
             rewrite: c.rewrite,
             methods,
             remove: c.remove.clone(),
+            javascript: c.javascript,
+            csp: c.csp,
             footer: c.footer.clone(),
             nav: c.nav.clone(),
             article: c.article.clone(),
@@ -97,6 +103,11 @@ impl Site {
                     })
             })
             .collect()
+    }
+
+    /// No script of the site runs on the mirror.
+    pub fn scripts_removed(&self) -> bool {
+        self.javascript == Javascript::Remove
     }
 
     pub fn allows(&self, method: &Method) -> bool {

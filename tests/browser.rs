@@ -399,3 +399,66 @@ async fn a_reader_clicks_from_the_section_page_into_an_article() {
     std::fs::write(dir.join("article-footer.png"), &png).unwrap();
     eprintln!("screenshots: {}", dir.display());
 }
+
+/// The demo reads its site with `javascript = "remove"`: lazy images, whose
+/// real URL waits in `data-src`/`data-srcset` for a script, are shown all
+/// the same, and nothing runs or leaves the mirror.
+#[tokio::test]
+async fn lazy_images_of_the_demo_appear_without_scripts() {
+    let mirror = common::demo_mirror().await;
+    let origin = format!("http://{mirror}");
+    let browser = Browser::start().await;
+    browser.goto("about:blank").await;
+    browser.network_log().await;
+    for path in [
+        "/news/2026/11/mountain-school-solar.html",
+        "/news/2026/11/old-street-market-reopens.html",
+        "/news/2026/11/first-snow-north.html",
+        "/news/2026/11/winter-concert-season.html",
+    ] {
+        browser.goto(&format!("{origin}{path}")).await;
+        browser.wait_loaded().await;
+        // Images load lazily only when near the viewport: bring each in.
+        browser
+            .run(
+                "for (const i of document.images) { i.loading = 'eager'; i.scrollIntoView(); }\
+                 window.scrollTo(0, 0); return 0",
+            )
+            .await;
+        let mut images = Value::Null;
+        for _ in 0..100 {
+            images = browser
+                .run(
+                    "return Array.from(document.querySelectorAll('article img, figure img, main img')).map(i => \
+                     [i.currentSrc || i.src, i.complete, i.naturalWidth])",
+                )
+                .await;
+            let done = images
+                .as_array()
+                .is_some_and(|a| a.iter().all(|i| i[1] == true));
+            if done {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let images = images.as_array().cloned().unwrap_or_default();
+        assert!(!images.is_empty(), "{path}: the article has images");
+        for i in &images {
+            let src = i[0].as_str().unwrap_or("");
+            assert!(
+                i[2].as_u64().unwrap_or(0) > 1,
+                "{path}: an article image is not visible (placeholder or not loaded): {i}"
+            );
+            assert!(
+                !src.starts_with("data:") && !src.ends_with("/px.gif"),
+                "{path}: still the placeholder: {src}"
+            );
+        }
+        let scripts = browser
+            .run("return document.scripts.length - document.querySelectorAll('script[type=\"application/ld+json\"]').length")
+            .await;
+        assert_eq!(scripts, 0, "{path}: no script is left");
+    }
+    let network = browser.network_log().await;
+    assert_eq!(foreign(&origin, &network), Vec::<String>::new());
+}

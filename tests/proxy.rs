@@ -151,15 +151,42 @@ async fn binary_bodies_stream_through_untouched() {
 
 #[tokio::test]
 async fn non_page_types_are_not_rewritten() {
-    let json = r#"{"next":"https://www.u.test/api/2"}"#;
+    let text = "see https://www.u.test/api/2";
     let router = Router::new().route(
-        "/api",
-        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], json) }),
+        "/notes.txt",
+        get(move || async move { ([(header::CONTENT_TYPE, "text/plain")], text) }),
     );
     let (up, _) = upstream(router).await;
     let mirror = mirror(&config(up, "")).await;
+    let (_, _, body) = get_text(mirror, "/notes.txt").await;
+    assert_eq!(body, text);
+}
+
+#[tokio::test]
+async fn json_and_javascript_answers_have_the_served_hosts_urls_mapped() {
+    let json = r#"{"next":"https://www.u.test/api/2","img":"https:\/\/img.u.test\/a.jpg","ad":"https://ads.example/x"}"#;
+    let js = r#"var u = "//www.u.test/live.json"; load("https://ads.example/t.js");"#;
+    let router = Router::new()
+        .route(
+            "/api",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], json) }),
+        )
+        .route(
+            "/app.js",
+            get(move || async move { ([(header::CONTENT_TYPE, "text/javascript")], js) }),
+        );
+    let (up, _) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
     let (_, _, body) = get_text(mirror, "/api").await;
-    assert_eq!(body, json);
+    assert_eq!(
+        body,
+        r#"{"next":"/api/2","img":"\/_\/asset\/img.u.test\/a.jpg","ad":"https://ads.example/x"}"#
+    );
+    let (_, _, body) = get_text(mirror, "/app.js").await;
+    assert_eq!(
+        body,
+        r#"var u = "/live.json"; load("https://ads.example/t.js");"#
+    );
 }
 
 #[tokio::test]
@@ -167,13 +194,14 @@ async fn compressed_pass_through_is_kept_for_clients_that_accept_it_and_decoded_
     let js = "console.log('x');".repeat(100);
     let gz = gzip(js.as_bytes());
     let router = Router::new().route(
-        "/app.js",
+        "/app.txt",
         get(move || {
             let gz = gz.clone();
             async move {
                 (
                     [
-                        (header::CONTENT_TYPE, "application/javascript"),
+                        // Not a type the mirror rewrites (JavaScript is).
+                        (header::CONTENT_TYPE, "text/plain"),
                         (header::CONTENT_ENCODING, "gzip"),
                     ],
                     gz,
@@ -185,7 +213,7 @@ async fn compressed_pass_through_is_kept_for_clients_that_accept_it_and_decoded_
     // Without the cache, the bytes pass as upstream encoded them.
     let mirror = mirror(&no_cache(config(up, ""))).await;
     let r = client()
-        .get(format!("http://{mirror}/app.js"))
+        .get(format!("http://{mirror}/app.txt"))
         .header(header::ACCEPT_ENCODING, "gzip")
         .send()
         .await
@@ -196,7 +224,7 @@ async fn compressed_pass_through_is_kept_for_clients_that_accept_it_and_decoded_
     flate2::read::GzDecoder::new(&raw[..]).read_to_string_sync(&mut decoded);
     assert_eq!(decoded, js);
     let r = client()
-        .get(format!("http://{mirror}/app.js"))
+        .get(format!("http://{mirror}/app.txt"))
         .header(header::ACCEPT_ENCODING, "identity")
         .send()
         .await

@@ -15,9 +15,12 @@ use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Everything an upstream received, one string per connection.
+/// The bytes one connection received.
+type ConnectionLog = Arc<Mutex<Vec<u8>>>;
+
+/// Everything an upstream received, one log per connection.
 #[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>);
+struct Received(Arc<Mutex<Vec<ConnectionLog>>>);
 
 impl Received {
     fn text(&self) -> String {

@@ -69,7 +69,7 @@ pub const ASSET_HOST: &str = "img.u.test";
 /// What the targets share, built once from [`CONFIG`].
 pub struct Fixture {
     pub sites: Vec<Arc<Site>>,
-    pub rules: Vec<SiteRules>,
+    pub rules: Vec<std::sync::Arc<SiteRules>>,
     pub mapper: Arc<UrlMapper>,
     pub limit: u64,
 }
@@ -86,7 +86,7 @@ pub fn fixture_from(text: &str) -> Fixture {
     let sites = Site::all_from(&config).expect("the fixed sites are valid");
     let rules = sites
         .iter()
-        .map(|s| SiteRules::new(s).expect("the fixed selectors compile"))
+        .map(|s| std::sync::Arc::new(SiteRules::new(s).expect("the fixed selectors compile")))
         .collect();
     let mapper = Arc::new(UrlMapper::for_server(&sites, &config.server));
     Fixture {

@@ -166,6 +166,18 @@ pub enum ExternalLinks {
     Unlink,
 }
 
+/// `[[site]] javascript`: whether the site's scripts run on the mirror.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Javascript {
+    #[default]
+    Keep,
+    /// Every script, `on*=` handler and `javascript:` URL dropped; the page
+    /// as a browser without JavaScript shows it (`<noscript>` unwrapped,
+    /// lazy images given their real `src`).
+    Remove,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NavItem {
@@ -237,6 +249,14 @@ pub struct SiteConfig {
     pub methods: Vec<String>,
     #[serde(default)]
     pub remove: Vec<String>,
+    /// `keep`: the site's scripts run (the mirror's CSP still confines
+    /// them to the mirror); `remove`: no script runs, `<noscript>` is
+    /// unwrapped, lazy images are promoted.
+    #[serde(default)]
+    pub javascript: Javascript,
+    /// The mirror's own Content-Security-Policy on rewritten HTML.
+    #[serde(default = "default_true")]
+    pub csp: bool,
     #[serde(default = "default_footer")]
     pub footer: String,
     #[serde(default)]

@@ -172,6 +172,22 @@ pub async fn fetch(app: &App, req: FetchRequest<'_>) -> Result<Fetched, MirrorEr
 enum Rewriting {
     Html,
     Css,
+    /// JavaScript and JSON: URLs of served hosts in the text.
+    Text,
+}
+
+/// JavaScript and JSON types (web app manifests, JSON-LD, API answers).
+fn is_script_or_json(media: &str) -> bool {
+    matches!(
+        media,
+        "application/javascript"
+            | "text/javascript"
+            | "application/x-javascript"
+            | "application/ecmascript"
+            | "text/ecmascript"
+            | "application/json"
+            | "text/json"
+    ) || media.ends_with("+json")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -205,6 +221,8 @@ async fn prepare(
         Some(Rewriting::Html)
     } else if media == "text/css" {
         Some(Rewriting::Css)
+    } else if is_script_or_json(&media) {
+        Some(Rewriting::Text)
     } else {
         None
     };
@@ -248,6 +266,9 @@ async fn prepare(
             leaves_the_mirror |= matches!(mapped, Mapped::External(_));
             mapped.into_replacement()
         });
+    if rewriting == Some(Rewriting::Html) {
+        headers::mirror_page_headers(&mut out_headers, site.csp, site.scripts_removed());
+    }
     if target != Target::Page {
         if leaves_the_mirror {
             // A media route sends the browser nowhere but the mirror.
@@ -300,6 +321,7 @@ async fn prepare(
                         Rewrite::html(ctx, app.rules(site), charset.as_deref(), limit)
                     }
                     Rewriting::Css => Rewrite::css(ctx, charset.as_deref(), limit),
+                    Rewriting::Text => Rewrite::text(ctx, charset.as_deref(), limit),
                 };
                 let mut rx = pipeline::spawn_rewrite(reader, rewrite);
                 // The first chunk decides the status: a body that fails

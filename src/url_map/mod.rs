@@ -167,6 +167,12 @@ impl UrlMapper {
         }
     }
 
+    /// Whether the mirror serves `host` (lower-case): a site's upstream
+    /// host or alias, or an asset host.
+    pub fn is_mapped_host(&self, host: &str) -> bool {
+        self.by_host.contains_key(host) || self.asset_hosts.iter().any(|h| h == host)
+    }
+
     fn site(&self, id: SiteId) -> Option<&SiteMap> {
         self.sites.get(id.0)
     }
