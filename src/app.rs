@@ -37,6 +37,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// `server.trusted_proxies`, for request ids.
     pub trusted: crate::request_id::Trusted,
+    /// The service worker's script and the policy of the pages it controls.
+    pub worker: crate::worker::Worker,
 }
 
 /// Why the server cannot start with a (valid) configuration.
@@ -63,7 +65,9 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let cache = Cache::new(&config.cache, metrics.clone());
         let trusted = crate::request_id::Trusted::new(&config.server.trusted_proxies);
+        let worker = crate::worker::Worker::new(&sites);
         Ok(Arc::new(App {
+            worker,
             cache,
             metrics,
             config,
@@ -93,6 +97,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/_/healthz", get(healthz))
         .route("/_/static/newsmirror.css", get(stylesheet))
+        .route(crate::worker::WORKER_PATH, get(service_worker))
         .route("/_/api/article", get(crate::api::article))
         .route("/_/api/openapi.json", get(crate::api::openapi))
         .route("/_/asset/", any(proxy::asset))
@@ -180,6 +185,23 @@ async fn stylesheet() -> Response {
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// `GET /_/sw.js`: scoped to the whole mirror, revalidated on every
+/// update check so that a new configuration reaches readers.
+async fn service_worker(State(app): State<Arc<App>>) -> Response {
+    let mut r = app.worker.script.clone().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        http::HeaderName::from_static("service-worker-allowed"),
+        HeaderValue::from_static("/"),
     );
     r
 }

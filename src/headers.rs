@@ -444,6 +444,14 @@ pub fn mirror_page_headers(out: &mut HeaderMap, csp: bool, scripts_removed: bool
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(policy),
     );
+    if !scripts_removed {
+        // Pages the service worker fetched get a wider policy (worker.rs):
+        // a shared cache must keep the two apart.
+        out.append(
+            header::VARY,
+            HeaderValue::from_static("X-Newsmirror-Worker"),
+        );
+    }
     out.insert(
         HeaderName::from_static("reporting-endpoints"),
         HeaderValue::from_static("newsmirror=\"/_/csp-report\""),

@@ -686,6 +686,8 @@ impl PageContext {
         if !self.head_done.swap(true, Ordering::Relaxed) {
             if self.site.scripts_removed() {
                 el.prepend(NO_SCRIPT_STYLE, ContentType::Html);
+            } else {
+                el.prepend(crate::worker::REGISTRATION, ContentType::Html);
             }
             el.prepend(HEAD_START, ContentType::Html);
         }

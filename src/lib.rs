@@ -33,3 +33,4 @@ pub mod text_urls;
 pub mod tls;
 pub mod upstream;
 pub mod url_map;
+pub mod worker;

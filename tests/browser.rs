@@ -106,6 +106,8 @@ impl Browser {
             "--disable-dev-shm-usage",
             "--window-size=1280,1000",
             "--hide-scrollbars",
+            // A reader behind a censor: nothing but the mirror resolves.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -461,4 +463,93 @@ async fn lazy_images_of_the_demo_appear_without_scripts() {
     }
     let network = browser.network_log().await;
     assert_eq!(foreign(&origin, &network), Vec::<String>::new());
+}
+
+/// A page whose own script builds a URL to the site at run time and fetches
+/// it: the mirror's service worker sends it to the mirror (the page's
+/// second load, once the worker controls it), and the request arrives at
+/// the upstream through the mirror.
+#[tokio::test]
+async fn the_service_worker_sends_script_built_urls_to_the_mirror() {
+    use axum::Router;
+    use axum::http::header;
+    use axum::routing::get;
+    let page = r#"<html><head><title>sw</title></head><body><p id="out">waiting</p>
+<script>
+const host = ['www', 'u', 'test'].join('.');
+fetch('https://' + host + '/data.json?n=' + Date.now())
+  .then(r => r.text())
+  .then(t => { document.getElementById('out').textContent = t; })
+  .catch(e => { document.getElementById('out').textContent = 'failed: ' + e; });
+</script></body></html>"#;
+    let router = Router::new()
+        .route(
+            "/page.htm",
+            get(move || async move { ([(header::CONTENT_TYPE, "text/html")], page) }),
+        )
+        .route(
+            "/data.json",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    r#"{"ok":"through the mirror"}"#,
+                )
+            }),
+        );
+    let (up, hits) = common::upstream(router).await;
+    let mirror = common::mirror(&common::config(up, "")).await;
+    let origin = format!("http://{mirror}");
+    let browser = Browser::start().await;
+    browser.goto(&format!("{origin}/page.htm")).await;
+    browser.wait_loaded().await;
+    // The first load is not the worker's: the mirror's policy refuses the
+    // request to another host, so nothing left the page.
+    let mut first = Value::Null;
+    for _ in 0..200 {
+        first = browser
+            .run("return document.getElementById('out').textContent")
+            .await;
+        if first != "waiting" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        first.as_str().is_some_and(|t| t.starts_with("failed")),
+        "refused by the policy on the first load: {first}"
+    );
+    // Until the worker is active and controls the page.
+    let mut controlled = false;
+    for _ in 0..200 {
+        let c = browser
+            .run("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+            .await;
+        if c == true {
+            controlled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(controlled, "the worker took control of the page");
+    let before = hits.get();
+    browser.goto(&format!("{origin}/page.htm")).await;
+    browser.wait_loaded().await;
+    let mut out = Value::Null;
+    for _ in 0..200 {
+        out = browser
+            .run("return document.getElementById('out').textContent")
+            .await;
+        if out != "waiting" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        out, r#"{"ok":"through the mirror"}"#,
+        "the fetch was answered"
+    );
+    assert!(
+        hits.get() > before,
+        "the request arrived at the upstream, through the mirror"
+    );
 }

@@ -74,9 +74,28 @@ pub async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
         };
         return e.page(Some(&site));
     }
-    serve(app, site.clone(), route.upstream, Target::Page, req)
+    let controlled = req.headers().contains_key(crate::worker::WORKER_HEADER);
+    let mut response = serve(app.clone(), site.clone(), route.upstream, Target::Page, req)
         .await
-        .unwrap_or_else(|e| e.page(Some(&site)))
+        .unwrap_or_else(|e| e.page(Some(&site)));
+    if controlled {
+        worker_policy(&app, &mut response);
+    }
+    response
+}
+
+/// A page the mirror's service worker fetched (and so controls): the
+/// scripts-kept policy, widened to the mapped hosts, whose requests the
+/// worker sends to the mirror (see [`crate::worker`]).
+fn worker_policy(app: &App, response: &mut Response) {
+    let headers = response.headers_mut();
+    let is_kept_policy = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v.as_bytes() == crate::headers::CSP_SCRIPTS_KEPT.as_bytes());
+    if is_kept_policy && let Ok(v) = HeaderValue::from_str(&app.worker.policy_for_controlled_pages)
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
 }
 
 /// `GET/HEAD /_/asset/<host>/<path>`.
