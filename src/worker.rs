@@ -46,7 +46,7 @@ impl Worker {
                     .map(|h| (h.clone(), s.upstream.path().to_owned(), s.mount.clone()))
             })
             .collect();
-        routes.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        routes.sort_by_key(|r| std::cmp::Reverse(r.1.len()));
         let mut assets: Vec<String> = sites
             .iter()
             .flat_map(|s| s.asset_hosts.iter().cloned())
