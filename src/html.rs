@@ -612,11 +612,19 @@ impl PageContext {
     }
 
     fn on_meta(&self, el: &mut Element) -> HandlerResult {
+        // The page leaves as UTF-8: one declaration says so. Once the
+        // mirror's own `<meta charset>` opened `<head>`, the page's goes.
+        let injected = self.head_done.load(Ordering::Relaxed) && !self.in_noscript.load(Ordering::Relaxed);
         if el.has_attribute("charset") {
+            if injected {
+                el.remove();
+                return Ok(());
+            }
             el.set_attribute("charset", "utf-8")?;
         }
         if let Some(equiv) = el.get_attribute("http-equiv") {
             match equiv.trim().to_ascii_lowercase().as_str() {
+                "content-type" if injected => el.remove(),
                 "content-type" => el.set_attribute("content", "text/html; charset=utf-8")?,
                 "refresh" => {
                     if let Some(content) = el.get_attribute("content")
