@@ -614,7 +614,8 @@ impl PageContext {
     fn on_meta(&self, el: &mut Element) -> HandlerResult {
         // The page leaves as UTF-8: one declaration says so. Once the
         // mirror's own `<meta charset>` opened `<head>`, the page's goes.
-        let injected = self.head_done.load(Ordering::Relaxed) && !self.in_noscript.load(Ordering::Relaxed);
+        let injected =
+            self.head_done.load(Ordering::Relaxed) && !self.in_noscript.load(Ordering::Relaxed);
         if el.has_attribute("charset") {
             if injected {
                 el.remove();

@@ -138,7 +138,8 @@ impl Access {
                 path = %path,
                 status = response.status().as_u16(),
                 cache,
-                duration_ms = self.start.elapsed().as_secs_f64() * 1000.0,
+                // Microseconds as milliseconds: `0.258`, not `0.25801399999999997`.
+                duration_ms = self.start.elapsed().as_micros() as f64 / 1000.0,
                 peer = %self.peer.map(|p| p.to_string()).unwrap_or_else(|| "-".to_owned()),
                 "request"
             );

@@ -136,7 +136,13 @@ fn charset_declarations(html: &str) -> usize {
 
 #[tokio::test]
 async fn a_rewritten_page_declares_its_charset_once() {
-    for path in ["/header-gbk.htm", "/meta-gbk.htm", "/undeclared.htm", "/big5.htm", "/sjis.htm"] {
+    for path in [
+        "/header-gbk.htm",
+        "/meta-gbk.htm",
+        "/undeclared.htm",
+        "/big5.htm",
+        "/sjis.htm",
+    ] {
         let html = page(path).await;
         // One, or none when the page has no <head> (the header says UTF-8).
         assert!(charset_declarations(&html) <= 1, "{path}: {html}");

@@ -153,3 +153,54 @@ async fn serve_command_reads_config_and_listen_override() {
     assert_eq!(answer.as_deref(), Some("from upstream"));
     assert_eq!(hits.get(), 1);
 }
+
+/// Logs written to a file (not a terminal) carry no colour codes, and the
+/// access line's `duration_ms` is a plain number of milliseconds.
+#[tokio::test]
+async fn logs_to_a_file_have_no_colour_codes_and_short_durations() {
+    let (up, _) = upstream(Router::new().fallback(|| async { "from upstream" })).await;
+    let f = write_config(&config(up, ""));
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let child = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(f.path())
+        .env("NEWSMIRROR_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let running = Running(child);
+    let mut served = false;
+    for _ in 0..100 {
+        if client()
+            .get(format!("http://127.0.0.1:{port}/x"))
+            .send()
+            .await
+            .is_ok()
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(running);
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        !text.contains('\x1b'),
+        "colour codes in a log file: {text:?}"
+    );
+    let duration = text
+        .split("duration_ms=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no access line: {text}"));
+    let decimals = duration.split('.').nth(1).map_or(0, str::len);
+    assert!(decimals <= 3, "duration_ms={duration}");
+}
