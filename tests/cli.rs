@@ -204,3 +204,43 @@ async fn logs_to_a_file_have_no_colour_codes_and_short_durations() {
     let decimals = duration.split('.').nth(1).map_or(0, str::len);
     assert!(decimals <= 3, "duration_ms={duration}");
 }
+
+/// A demo whose admin port is taken says so, and still serves.
+#[tokio::test]
+async fn a_demo_whose_admin_port_is_taken_says_so() {
+    let demo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml")).unwrap();
+    let admin = demo
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("admin_listen"))
+        .and_then(|rest| rest.split('"').nth(1))
+        .expect("the demo config has an admin port")
+        .to_owned();
+    // Hold the port (if another test's demo has it, it is taken all the same).
+    let _held = std::net::TcpListener::bind(&admin);
+    let child = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut said = false;
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) {
+        if line.contains("admin port is taken") {
+            said = true;
+            break;
+        }
+        if line.starts_with("Metrics:") {
+            break;
+        }
+    }
+    assert!(said, "the demo says it runs without its admin port");
+}

@@ -74,8 +74,15 @@ pub async fn run(listen: Option<SocketAddr>) -> Result<(), DemoError> {
     };
     let addr = listener.local_addr()?;
     // The admin port is optional for a demo: if it is taken, go without.
+    let mut admin_refused = None;
     let admin = match config.server.admin_listen {
-        Some(a) => TcpListener::bind(a).await.ok(),
+        Some(a) => match TcpListener::bind(a).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                admin_refused = Some(format!("{a}: {e}"));
+                None
+            }
+        },
         None => None,
     };
     let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
@@ -87,6 +94,11 @@ pub async fn run(listen: Option<SocketAddr>) -> Result<(), DemoError> {
     println!("Try http://{addr}/news/ and an article; press Ctrl-C to stop.");
     if let Some(a) = admin_addr {
         println!("Metrics: http://{a}/metrics");
+    }
+    if let Some(why) = admin_refused {
+        // Another demo (or something else) has the admin port: say so
+        // rather than run without metrics silently.
+        println!("No metrics: the admin port is taken ({why}); the mirror runs without it.");
     }
     server::run(app, listener, admin, server::shutdown_signal()).await?;
     Ok(())
