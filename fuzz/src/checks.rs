@@ -152,7 +152,7 @@ impl Chunker {
         x ^= x >> 7;
         x ^= x << 17;
         self.state = x;
-        if x % 23 == 0 {
+        if x.is_multiple_of(23) {
             0
         } else {
             1 + (x >> 8) as usize % self.max

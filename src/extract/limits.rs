@@ -303,7 +303,7 @@ impl Budget {
     /// Counts one unit of work; fails once the deadline has passed.
     pub(crate) fn tick(&mut self) -> Result<(), ExtractError> {
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks % Self::CHECK_EVERY == 0 {
+        if self.ticks.is_multiple_of(Self::CHECK_EVERY) {
             self.check()
         } else {
             Ok(())
