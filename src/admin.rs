@@ -1,5 +1,6 @@
 //! The admin listener (`server.admin_listen`, never the public port):
-//! `GET /metrics` (Prometheus text), `GET /readyz`, `POST /purge`.
+//! `GET /metrics` (Prometheus text), `GET /readyz`, `POST /purge`, and
+//! `GET /csp` (the hosts CSP reports say pages still load, per site).
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route("/purge", post(purge))
+        .route("/csp", get(csp))
         .layer(axum::middleware::from_fn_with_state(
             crate::request_id::Trusted::new(&app.config.server.trusted_proxies),
             crate::request_id::layer,
@@ -36,6 +38,15 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
+    r
+}
+
+/// `GET /csp`: `{"sites": {"<site>": [{"host", "directive", "count"}, ...]}}`,
+/// most reported first, at most [`crate::csp_report::TOP_PER_SITE`] a site.
+async fn csp(State(app): State<Arc<App>>) -> Response {
+    let mut r = axum::Json(app.csp.view()).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 

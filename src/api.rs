@@ -331,7 +331,7 @@ pub async fn article(
 
 /// A URL given to the API: an original URL of a mirrored site, a mirror
 /// path, or an absolute mirror URL.
-fn resolve(app: &App, given: &str) -> Result<(Arc<Site>, Url), ApiError> {
+pub(crate) fn resolve(app: &App, given: &str) -> Result<(Arc<Site>, Url), ApiError> {
     let parsed = Url::parse(given);
     let looks_like_path = given.starts_with('/') && !given.starts_with("//");
     match &parsed {
@@ -502,21 +502,12 @@ pub fn extract_saved_page(
     };
     let (html, mirror_path) = match (app, &site, &original) {
         (Some(a), Some(site), Some(orig)) => {
-            let ctx = crate::html::PageContext::new(a.mapper.clone(), site.clone(), orig.clone());
-            let mut rewrite = crate::pipeline::Rewrite::html(
-                ctx,
-                a.rules(site),
-                None,
-                a.config.upstream.max_body_bytes.get(),
-            );
-            let mut out = Vec::with_capacity(bytes.len() + 1024);
-            rewrite.push(bytes, &mut out)?;
-            rewrite.finish(&mut out)?;
+            let html = rewrite_saved_page(a, site, orig, None, bytes)?;
             let path = match a.mapper.map_url(site.id, orig, Place::Link) {
                 Mapped::Mirror(p) => p,
                 _ => orig.path().to_owned(),
             };
-            (String::from_utf8_lossy(&out).into_owned(), path)
+            (html, path)
         }
         _ => {
             let mut transcoder =
@@ -551,6 +542,31 @@ pub fn extract_saved_page(
         original.as_ref(),
         article,
     ))
+}
+
+/// A saved page (`bytes`, in any charset; `charset` as upstream's
+/// `Content-Type` says, if known) rewritten exactly as the mirror serves
+/// `original` of `site`: the server's rewrite pipeline (transcode, lol_html
+/// with the site's rules), as UTF-8. For `newsmirror extract` and
+/// `newsmirror audit`.
+pub fn rewrite_saved_page(
+    app: &App,
+    site: &Arc<Site>,
+    original: &Url,
+    charset: Option<&str>,
+    bytes: &[u8],
+) -> Result<String, crate::upstream::BodyError> {
+    let ctx = crate::html::PageContext::new(app.mapper.clone(), site.clone(), original.clone());
+    let mut rewrite = crate::pipeline::Rewrite::html(
+        ctx,
+        app.rules(site),
+        charset,
+        app.config.upstream.max_body_bytes.get(),
+    );
+    let mut out = Vec::with_capacity(bytes.len() + 1024);
+    rewrite.push(bytes, &mut out)?;
+    rewrite.finish(&mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The OpenAPI 3 description of the article API, generated from the types

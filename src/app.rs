@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use http::{HeaderValue, Method, StatusCode, Version, header};
 use tracing::Instrument;
 
@@ -39,6 +39,8 @@ pub struct App {
     pub trusted: crate::request_id::Trusted,
     /// The service worker's script and the policy of the pages it controls.
     pub worker: crate::worker::Worker,
+    /// CSP violation reports: the rate limit and the blocked-host table.
+    pub csp: crate::csp_report::CspReports,
 }
 
 /// Why the server cannot start with a (valid) configuration.
@@ -66,8 +68,10 @@ impl App {
         let cache = Cache::new(&config.cache, metrics.clone());
         let trusted = crate::request_id::Trusted::new(&config.server.trusted_proxies);
         let worker = crate::worker::Worker::new(&sites);
+        let csp = crate::csp_report::CspReports::new(&metrics, &sites);
         Ok(Arc::new(App {
             worker,
+            csp,
             cache,
             metrics,
             config,
@@ -100,6 +104,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(crate::worker::WORKER_PATH, get(service_worker))
         .route("/_/api/article", get(crate::api::article))
         .route("/_/api/openapi.json", get(crate::api::openapi))
+        .route("/_/csp-report", post(crate::csp_report::receive))
         .route("/_/asset/", any(proxy::asset))
         .route("/_/asset/{*rest}", any(proxy::asset))
         .route("/_/img/", any(proxy::image))

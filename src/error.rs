@@ -30,6 +30,24 @@ pub enum MirrorError {
     MediaStatus(StatusCode),
     #[error("{0}")]
     UnsupportedEncoding(String),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// A CSP violation report (`POST /_/csp-report`) that is not taken. The
+/// messages name no part of the body: reports hold readers' URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error("a report body is at most {0} bytes")]
+    TooLarge(usize),
+    #[error("reports are application/csp-report or application/reports+json")]
+    UnsupportedType,
+    #[error("the report is not JSON in the shape of a CSP violation report")]
+    BadJson,
+    #[error("the report body could not be read")]
+    Unreadable,
+    #[error("the report body did not arrive in time")]
+    Slow,
 }
 
 /// A request refused before routing for what its head says (RFC 9112).
@@ -68,6 +86,12 @@ impl MirrorError {
             MirrorError::NotMedia(_) => StatusCode::FORBIDDEN,
             MirrorError::MediaStatus(s) => *s,
             MirrorError::UnsupportedEncoding(_) => StatusCode::BAD_GATEWAY,
+            MirrorError::Report(ReportError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            MirrorError::Report(ReportError::UnsupportedType) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            MirrorError::Report(ReportError::BadJson | ReportError::Unreadable) => {
+                StatusCode::BAD_REQUEST
+            }
+            MirrorError::Report(ReportError::Slow) => StatusCode::REQUEST_TIMEOUT,
         }
     }
 

@@ -11,9 +11,11 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod cache;
 pub mod charset;
 pub mod config;
+pub mod csp_report;
 pub mod css;
 pub mod demo;
 pub mod error;

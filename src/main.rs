@@ -88,6 +88,28 @@ enum Command {
         /// The saved page, or - for standard input.
         file: PathBuf,
     },
+    /// List the hosts a rewritten page still names that the configuration
+    /// does not map, and suggest asset_hosts.
+    Audit {
+        #[arg(
+            long,
+            env = "NEWSMIRROR_CONFIG",
+            default_value = "config/newsmirror.toml"
+        )]
+        config: PathBuf,
+        /// A saved page's site (default: found from --url, or the only site).
+        #[arg(long)]
+        site: Option<String>,
+        /// A saved page's original URL or mirror path (default: the site's upstream).
+        #[arg(long)]
+        url: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// An http(s) URL (original or mirror) fetched as the mirror would,
+        /// or a saved page (- for standard input).
+        target: String,
+    },
 }
 
 fn init_logs(format: LogFormat) {
@@ -130,6 +152,13 @@ async fn main() -> ExitCode {
             url,
             file,
         } => extract(config, site, url, file),
+        Command::Audit {
+            config,
+            site,
+            url,
+            json,
+            target,
+        } => audit(config, site, url, json, target).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -204,21 +233,57 @@ async fn serve(
         .map_err(|e| e.to_string())
 }
 
-fn extract(
-    config: Option<PathBuf>,
+async fn audit(
+    config: PathBuf,
     site: Option<String>,
     url: Option<String>,
-    file: PathBuf,
+    json: bool,
+    target: String,
 ) -> Result<(), String> {
+    use newsmirror::audit;
+    let app =
+        App::new(Config::load(&config).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let lower = target.to_ascii_lowercase();
+    let report = if lower.starts_with("http://") || lower.starts_with("https://") {
+        if url.is_some() || site.is_some() {
+            return Err("--url and --site are for saved pages; the URL says both".into());
+        }
+        audit::audit_url(&app, &target).await
+    } else {
+        let bytes = read_input(&PathBuf::from(&target))?;
+        audit::audit_saved_page(&app, site.as_deref(), url.as_deref(), &bytes)
+    }
+    .map_err(|e| e.to_string())?;
+    if json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print!("{}", audit::render_text(&report));
+    }
+    Ok(())
+}
+
+/// The bytes of `file`, or of standard input for `-`.
+fn read_input(file: &PathBuf) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let mut bytes = Vec::new();
     if file.as_os_str() == "-" {
         std::io::stdin()
             .read_to_end(&mut bytes)
             .map_err(|e| format!("reading standard input: {e}"))?;
+        Ok(bytes)
     } else {
-        bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
     }
+}
+
+fn extract(
+    config: Option<PathBuf>,
+    site: Option<String>,
+    url: Option<String>,
+    file: PathBuf,
+) -> Result<(), String> {
+    let bytes = read_input(&file)?;
     let app = match config {
         Some(path) => Some(
             App::new(Config::load(&path).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?,

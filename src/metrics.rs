@@ -79,6 +79,17 @@ macro_rules! lower_case_label {
     };
 }
 
+/// One series of `newsmirror_csp_reports_total`. Every value is bounded:
+/// a configured site's name or `unknown`, a known CSP directive or
+/// `other`, a host from a bounded table, a keyword, or `other`
+/// (`crate::csp_report`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+pub struct CspLabels {
+    pub site: String,
+    pub directive: String,
+    pub blocked_host: String,
+}
+
 lower_case_label!(Route { Page => "page", Asset => "asset", Image => "img", Api => "api", Static => "static", Health => "health", Other => "other" });
 lower_case_label!(CacheResult { Hit => "hit", Miss => "miss", Stale => "stale", Revalidated => "revalidated", Bypass => "bypass" });
 lower_case_label!(PurgeBy { Url => "url", Key => "key" });
@@ -94,6 +105,8 @@ pub struct Metrics {
     pub upstream_seconds: Histogram,
     pub upstream_errors: Counter<u64, AtomicU64>,
     pub purged: Family<PurgeLabels, Counter>,
+    pub csp_reports: Family<CspLabels, Counter>,
+    pub csp_reports_dropped: Counter<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -159,6 +172,18 @@ impl Metrics {
             "Entries removed by POST /purge",
             purged.clone(),
         );
+        let csp_reports = Family::<CspLabels, Counter>::default();
+        registry.register(
+            "csp_reports",
+            "CSP violation reports received, by site, directive and blocked host",
+            csp_reports.clone(),
+        );
+        let csp_reports_dropped = Counter::default();
+        registry.register(
+            "csp_reports_dropped",
+            "CSP violation reports not counted because of the rate limit",
+            csp_reports_dropped.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -170,6 +195,8 @@ impl Metrics {
             upstream_seconds,
             upstream_errors,
             purged,
+            csp_reports,
+            csp_reports_dropped,
         }
     }
 

@@ -351,6 +351,15 @@ async fn the_metrics_table_matches_what_metrics_serves() {
         .await
         .unwrap();
     assert_eq!(purge.status(), 200);
+    // Families appear after their first sample: one CSP report too.
+    let report = c
+        .post(format!("http://{mirror}/_/csp-report"))
+        .header("content-type", "application/csp-report")
+        .body(r#"{"csp-report": {"document-uri": "http://m.test/a.html", "blocked-uri": "inline", "violated-directive": "script-src"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.status(), 204);
     let text = admin_metrics(admin).await;
     let served: BTreeSet<(String, String)> = text
         .lines()
