@@ -446,7 +446,8 @@ pub fn mirror_page_headers(out: &mut HeaderMap, csp: bool, scripts_removed: bool
     );
     if !scripts_removed {
         // Pages the service worker fetched get a wider policy (worker.rs):
-        // a shared cache must keep the two apart.
+        // every cache on the way, the browser's own included, must keep
+        // the two answers apart.
         out.append(
             header::VARY,
             HeaderValue::from_static("X-Newsmirror-Worker"),
