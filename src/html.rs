@@ -228,7 +228,11 @@ impl PageContext {
         let Some(raw) = el.get_attribute(name) else {
             return Ok(());
         };
-        match self.map(&decode_attr(&raw), place) {
+        let value = decode_attr(&raw);
+        if name.starts_with("data-") && is_json(&value) {
+            return self.rewrite_json_attr(el, name, &value);
+        }
+        match self.map(&value, place) {
             Mapped::Mirror(new) => el.set_attribute(name, &escape_attr(&new))?,
             // A subresource on a host the mirror does not serve would be
             // fetched from the reader's network (or blocked by the CSP):
@@ -283,6 +287,7 @@ impl PageContext {
                         Place::Image
                     }
                     "iframe" | "frame" => Place::Link,
+                    "embed" | "object" => Place::Resource,
                     "script" => {
                         // A rewritten script no longer matches its hash.
                         el.remove_attribute("integrity");
@@ -298,7 +303,10 @@ impl PageContext {
                         }
                         Place::Resource
                     }
-                    _ => Place::Resource,
+                    // Custom elements (`<amp-img>`, `<lazy-image>`, ...)
+                    // show media: an image host goes through `/_/img/`,
+                    // which serves nothing else.
+                    _ => Place::Image,
                 };
                 self.rewrite_attr(el, "src", place)
             }
@@ -367,9 +375,19 @@ impl PageContext {
         if has("dns-prefetch") || has("preconnect") {
             // Hints to resolve or dial hosts from the reader's network: a
             // DNS lookup of a blocked host is what a censor logs, and a
-            // mapped host is the mirror itself, already connected.
-            el.remove();
-            return Ok(());
+            // mapped host is the mirror itself, already connected. A `rel`
+            // that also names something fetched keeps that part.
+            let rest: Vec<&str> = rels
+                .iter()
+                .copied()
+                .filter(|r| !matches!(*r, "dns-prefetch" | "preconnect"))
+                .collect();
+            if rest.is_empty() {
+                el.remove();
+                return Ok(());
+            }
+            el.set_attribute("rel", &rest.join(" "))?;
+            return self.on_link_element(el);
         }
         let fetches = has("stylesheet")
             || has("preload")
@@ -524,9 +542,21 @@ impl PageContext {
         Ok(())
     }
 
+    /// A `data-*` attribute holding JSON (a widget's settings): the URLs of
+    /// served hosts inside it, as in script text.
+    fn rewrite_json_attr(&self, el: &mut Element, name: &str, value: &str) -> HandlerResult {
+        if let Some(new) = crate::text_urls::rewrite_all(value, self) {
+            el.set_attribute(name, &escape_attr(&new))?;
+        }
+        Ok(())
+    }
+
     /// A `data-*` attribute whose value is a URL or a srcset on a host the
     /// mirror serves (or an image URL, when the site proxies all images).
     fn rewrite_data_attr(&self, el: &mut Element, name: &str, value: &str) -> HandlerResult {
+        if is_json(value) {
+            return self.rewrite_json_attr(el, name, value);
+        }
         let v = value.trim();
         if v.len() > 8192 || !looks_like_url(v) {
             return Ok(());
@@ -771,6 +801,12 @@ fn looks_like_url(v: &str) -> bool {
         || lower.starts_with("http://")
         || v.starts_with("//")
         || (v.starts_with('/') && v.len() > 1)
+}
+
+/// A value that is JSON rather than a URL (`{...}`, `[...]`).
+fn is_json(v: &str) -> bool {
+    let v = v.trim_start();
+    v.starts_with('{') || v.starts_with('[')
 }
 
 /// Whether a `data-*` attribute or a URL path names an image.

@@ -404,3 +404,38 @@ async fn scripts_and_manifests_from_served_hosts_are_rewritten() {
         r#"{"start_url":"/m/","icons":[{"src":"/_/asset/img.u.test/i.png"}]}"#
     );
 }
+
+#[tokio::test]
+async fn a_hint_beside_a_stylesheet_keeps_the_stylesheet_mapped() {
+    let (_, html) = served(
+        r#"<head><link rel="dns-prefetch stylesheet" href="https://www.u.test/main.css"></head><p>x</p>"#,
+        "",
+    )
+    .await;
+    assert_no_host(&html, &["www.u.test"]);
+    assert!(
+        html.contains(r#"<link rel="stylesheet" href="/m/main.css">"#),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn custom_elements_src_is_media_and_json_in_data_attributes_is_script_text() {
+    let (_, html) = served(
+        r#"<amp-img src="https://cdn.other.test/amp.jpg" width="600"></amp-img>
+        <lazy-image src="https://img.u.test/lazy.jpg"></lazy-image>
+        <div data-src='{"url":"https://www.u.test/api/x","img":"https:\/\/img.u.test\/y.jpg"}'></div>"#,
+        "",
+    )
+    .await;
+    assert_no_host(&html, &["www.u.test", "img.u.test", "cdn.other.test"]);
+    assert!(html.contains(r#"<amp-img src="/_/img/"#), "signed: {html}");
+    assert!(
+        html.contains(r#"src="/_/asset/img.u.test/lazy.jpg""#),
+        "{html}"
+    );
+    assert!(
+        html.contains("&quot;url&quot;:&quot;/m/api/x&quot;"),
+        "{html}"
+    );
+}

@@ -53,7 +53,9 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.binary || !o.corpus || !o.out) throw new Error('--binary, --corpus and --out are required');
-  if (!['keep', 'remove', 'both'].includes(o.mode)) throw new Error('--mode is keep, remove or both');
+  if (!['keep', 'remove', 'noscript', 'both', 'all'].includes(o.mode)) {
+    throw new Error('--mode is keep, remove, noscript, both (keep and remove) or all');
+  }
   return o;
 }
 
@@ -228,7 +230,10 @@ async function main() {
       if (kind === 'image' || kind === 'css' || kind === 'js') kinds.set(url, kind);
     }
   }
-  const modes = opts.mode === 'both' ? ['keep', 'remove'] : [opts.mode];
+  const modes = {
+    both: ['keep', 'remove'],
+    all: ['keep', 'remove', 'noscript'],
+  }[opts.mode] || [opts.mode];
   log(`${pages.length} pages, modes ${modes.join(', ')}, ${opts.jobs} at a time`);
 
   const mirrorBrowser = await launch('mirror', 0, opts.chromium);

@@ -117,7 +117,8 @@ function markdown(meta, sums) {
   L.push('');
   const modes = Object.keys(sums);
   const row = (name, f) => L.push(`| ${name} | ${modes.map((m) => f(sums[m])).join(' | ')} |`);
-  L.push(`| | ${modes.map((m) => `${m} (\`remove = ${m === 'keep' ? '[]' : '["script", "iframe"]'}\`)`).join(' | ')} |`);
+  const label = { keep: '`remove = []`', remove: '`remove = ["script", "iframe"]`', noscript: '`javascript = "remove"`' };
+  L.push(`| | ${modes.map((m) => `${m} (${label[m] || m})`).join(' | ')} |`);
   L.push(`|---|${modes.map(() => '---').join('|')}|`);
   row('pages passing (no off-mirror request, no counted upstream URL)', (s) => `**${s.pass} / ${s.measured}**`);
   row('pages without off-mirror requests', (s) => `${s.zero_off_mirror} / ${s.measured}`);

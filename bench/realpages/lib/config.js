@@ -4,9 +4,11 @@
 
 const { registrable, validHost } = require('./markup');
 
+// Each mode: the site's `remove` list and its `javascript` key.
 const MODES = {
-  keep: [],
-  remove: ['script', 'iframe'],
+  keep: { remove: [], javascript: 'keep' },
+  remove: { remove: ['script', 'iframe'], javascript: 'keep' },
+  noscript: { remove: [], javascript: 'remove' },
 };
 
 // The rule (docs/real-pages.md):
@@ -74,7 +76,8 @@ function toml({ site, mode, listenPort, originPort, signingKey, name, tls }) {
     'mount = "/"',
     `asset_hosts = [${site.assetHosts.map(q).join(', ')}]`,
     'proxy_all_images = true',
-    `remove = [${MODES[mode].map(q).join(', ')}]`,
+    `remove = [${MODES[mode].remove.map(q).join(', ')}]`,
+    `javascript = ${q(MODES[mode].javascript)}`,
     '',
   ];
   return lines.join('\n');
