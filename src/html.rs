@@ -286,7 +286,21 @@ impl PageContext {
                     "img" | "input" | "video" | "audio" | "source" | "track" | "image" => {
                         Place::Image
                     }
-                    "iframe" | "frame" => Place::Link,
+                    "iframe" | "frame" => {
+                        if let Some(raw) = el.get_attribute("src")
+                            && matches!(
+                                self.map(&decode_attr(&raw), Place::Link),
+                                Mapped::External(_)
+                            )
+                        {
+                            // A frame of a host the mirror does not serve
+                            // would load from the reader's network (the
+                            // CSP refuses it): not named.
+                            el.remove_attribute("src");
+                            return Ok(());
+                        }
+                        Place::Link
+                    }
                     "embed" | "object" => Place::Resource,
                     "script" => {
                         // A rewritten script no longer matches its hash.
@@ -493,6 +507,7 @@ impl PageContext {
                 n.starts_with("data-")
                     || n == "href"
                     || n == "xlink:href"
+                    || names_a_url(n)
                     || (scripts_removed
                         && (n.starts_with("on")
                             || matches!(n.as_str(), "src" | "action" | "formaction")))
@@ -523,6 +538,13 @@ impl PageContext {
                 "xlink:href" => self.rewrite_attr(el, name, svg_place(&tag))?,
                 n if n.starts_with("data-") && !DATA_WITH_RULES.contains(&n) => {
                     self.rewrite_data_attr(el, n, &value)?
+                }
+                // `cite`, `addthis:url`, `st_url`, `organizationurl`, ...: a
+                // URL on a served host is mapped like a link.
+                n if names_a_url(n) && looks_like_url(&value) => {
+                    if let Some(new) = self.replacement(&value, Place::Link) {
+                        el.set_attribute(n, &escape_attr(&new))?;
+                    }
                 }
                 _ => {}
             }
@@ -585,7 +607,10 @@ impl PageContext {
         if tag != "source" {
             let real = LAZY_SRC
                 .iter()
-                .find_map(|n| el.get_attribute(n).filter(|v| !v.trim().is_empty()))
+                .find_map(|n| {
+                    el.get_attribute(n)
+                        .filter(|v| !v.trim().is_empty() && !is_json(&decode_attr(v)))
+                })
                 .or_else(|| {
                     el.attributes()
                         .iter()
@@ -605,10 +630,10 @@ impl PageContext {
                 promoted.push_back(real);
             }
         }
-        if let Some(real) = LAZY_SRCSET
-            .iter()
-            .find_map(|n| el.get_attribute(n).filter(|v| !v.trim().is_empty()))
-        {
+        if let Some(real) = LAZY_SRCSET.iter().find_map(|n| {
+            el.get_attribute(n)
+                .filter(|v| !v.trim().is_empty() && !is_json(&decode_attr(v)))
+        }) {
             el.set_attribute("srcset", &real)?;
         }
         Ok(())
@@ -717,6 +742,13 @@ impl PageContext {
             && let Some(new) = self.replacement(&decode_attr(&content), place)
         {
             el.set_attribute("content", &escape_attr(&self.mapper.absolute(&new)))?;
+        } else if let Some(content) = el.get_attribute("content")
+            && content.contains("//")
+            && let Some(new) = crate::text_urls::rewrite_all(&decode_attr(&content), self)
+        {
+            // URLs inside a structured value (`msapplication-task`:
+            // `name=..;action-uri=https://www.site/feed/;icon-uri=...`).
+            el.set_attribute("content", &escape_attr(&new))?;
         }
         Ok(())
     }
@@ -801,6 +833,18 @@ fn looks_like_url(v: &str) -> bool {
         || lower.starts_with("http://")
         || v.starts_with("//")
         || (v.starts_with('/') && v.len() > 1)
+}
+
+/// Attribute names (besides `href`/`src`/`data-*`) that hold a URL.
+fn names_a_url(name: &str) -> bool {
+    !name.starts_with("data-")
+        && !matches!(
+            name,
+            "href" | "src" | "srcset" | "action" | "formaction" | "poster"
+        )
+        && (name.contains("url")
+            || name.contains("uri")
+            || matches!(name, "cite" | "itemid" | "longdesc"))
 }
 
 /// A value that is JSON rather than a URL (`{...}`, `[...]`).

@@ -9,7 +9,8 @@
 //! everything else (other hosts, code, comments) passes as it is. A URL
 //! ends at a quote, backtick, whitespace, `<`, `>`, `(`, `)`, `{`, `}`,
 //! `$` (template literals, concatenations: the rest is the script's own),
-//! or a backslash that does not escape a slash.
+//! `;`, or a backslash that does not escape a slash. Ending early is safe:
+//! what follows the end is kept as it is, after the mapped start.
 
 use crate::url_map::Mapped;
 
@@ -87,7 +88,9 @@ fn rewrite(text: &str, urls: &impl UrlSource, last: bool, out: &mut String) -> u
             continue;
         }
         let start = scheme_start(bytes, at);
-        let Some(end) = url_end(bytes, host_end, escaped) else {
+        // At the end of the text, a URL may end with it.
+        let end = url_end(bytes, host_end, escaped).or(last.then_some(bytes.len()));
+        let Some(end) = end else {
             if !last && bytes.len() - start <= MAX_URL {
                 return hold_from(text, copied, start, out);
             }
@@ -162,7 +165,7 @@ fn url_end(bytes: &[u8], from: usize, escaped: bool) -> Option<usize> {
     let mut i = from;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' | b'\'' | b'`' | b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'$' => {
+            b'"' | b'\'' | b'`' | b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'$' | b';' => {
                 return Some(i);
             }
             b if b.is_ascii_whitespace() => return Some(i),
@@ -230,6 +233,10 @@ mod tests {
             r#"{"url":"\/m\/a\/b.htm","img":"\/_\/asset\/img.site.com\/x.png"}"#
         );
         assert_eq!(all(r#"base = "https://www.site.com";"#), r#"base = "/m/";"#);
+        assert_eq!(
+            all("icon=https://img.site.com/i.ico"),
+            "icon=/_/asset/img.site.com/i.ico"
+        );
     }
 
     #[test]

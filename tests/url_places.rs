@@ -439,3 +439,31 @@ async fn custom_elements_src_is_media_and_json_in_data_attributes_is_script_text
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_lazy_attribute_holding_json_is_not_promoted_to_src() {
+    let (_, html) = served(
+        r#"<img data-src='{"default":"//img.u.test/a.jpg"}' src="/p.gif">"#,
+        "javascript = \"remove\"",
+    )
+    .await;
+    assert!(html.contains(r#"src="/m/p.gif""#), "{html}");
+    assert!(!html.contains(" src=\"{"), "{html}");
+}
+
+#[tokio::test]
+async fn urls_in_other_attributes_and_structured_meta_values_are_mapped() {
+    let (_, html) = served(
+        r#"<blockquote cite="https://www.u.test/quoted.htm">q</blockquote>
+        <div addthis:url="https://www.u.test/share.htm"></div>
+        <meta name="msapplication-task" content="name=Feed;action-uri=https://www.u.test/feed/;icon-uri=https://img.u.test/i.ico">"#,
+        "",
+    )
+    .await;
+    assert_no_host(&html, &["www.u.test", "img.u.test"]);
+    assert!(html.contains(r#"cite="/m/quoted.htm""#), "{html}");
+    assert!(
+        html.contains("action-uri=/m/feed/;icon-uri=/_/asset/img.u.test/i.ico"),
+        "{html}"
+    );
+}

@@ -3,6 +3,16 @@
 // OUT/summary.md (and returns the Markdown). `node summary.js OUT` redoes it.
 'use strict';
 
+// Places a browser fetches from (an other host's URL there is a request).
+const FETCHING_PLACES = new Set([
+  'noscript', 'preconnect/dns-prefetch', 'srcset/imagesrcset', 'svg href/xlink:href',
+  'style attribute', 'style element', 'custom element attribute',
+]);
+function fetchingPlace(p) {
+  return FETCHING_PLACES.has(p) || p.startsWith('link[rel=')
+    || /\[(src|poster|background|data|srcset|imagesrcset|href|xlink:href)\]$/.test(p);
+}
+
 const fs = require('fs');
 const path = require('path');
 const { INFO_PLACES } = require('./lib/markup');
@@ -33,7 +43,7 @@ function stats(values) {
 
 function summarizeMode(results, mode) {
   const s = {
-    pages: 0, measured: 0, pass: 0, zero_off_mirror: 0, zero_leftover: 0, errors: [],
+    pages: 0, measured: 0, pass: 0, pass_network: 0, pass_fetched: 0, zero_off_mirror: 0, zero_network: 0, csp_refused: 0, zero_leftover: 0, errors: [],
     off_mirror: { total: 0, by_type: Object.fromEntries(TYPES.map((t) => [t, 0])), failed: 0, by_error: {}, by_initiator: {} },
     off_mirror_hosts: {}, off_mirror_host_pages: {},
     leftover: { counted: 0, info: 0, by_place: {}, pages_by_place: {}, detail: {}, by_class: {}, detail_by_class: {} },
@@ -55,6 +65,26 @@ function summarizeMode(results, mode) {
     if (m.pass) s.pass++;
     else s.failing.push({ url: r.url, off_mirror: m.off_mirror.length, leftover: m.leftover.counted });
     if (m.off_mirror.length === 0) s.zero_off_mirror++;
+    // The mirror's CSP refuses a request before the browser looks the host
+    // up: such an attempt is a missing resource, not a request that left.
+    const reached = m.off_mirror.filter((o) => o.failure !== 'csp');
+    s.csp_refused += m.off_mirror.length - reached.length;
+    if (reached.length === 0) s.zero_network++;
+    if (m.status === 200 && reached.length === 0 && m.leftover.counted === 0) s.pass_network++;
+    // A second reading of the leftovers: URLs of hosts the mirror serves
+    // (it should have mapped them) anywhere counted, and other hosts' URLs
+    // only where a browser fetches them; other hosts in data it never
+    // fetches (data-* values, meta content, cite) are reported, not failed.
+    const lo = m.leftover;
+    let served = 0;
+    let otherFetched = 0;
+    for (const [p, n] of Object.entries(lo.by_place || {})) {
+      if (INFO_PLACES.has(p)) continue;
+      const c = (lo.by_class || {})[p] || { site: 0, asset: 0, other: n };
+      served += c.site + c.asset;
+      if (fetchingPlace(p)) otherFetched += c.other;
+    }
+    if (m.status === 200 && reached.length === 0 && served === 0 && otherFetched === 0) s.pass_fetched++;
     if (m.leftover.counted === 0) s.zero_leftover++;
     const hostsHere = new Set();
     for (const o of m.off_mirror) {
@@ -122,6 +152,10 @@ function markdown(meta, sums) {
   L.push(`|---|${modes.map(() => '---').join('|')}|`);
   row('pages passing (no off-mirror request, no counted upstream URL)', (s) => `**${s.pass} / ${s.measured}**`);
   row('pages without off-mirror requests', (s) => `${s.zero_off_mirror} / ${s.measured}`);
+  row('pages passing if attempts the CSP refused (no DNS, no connection) do not count', (s) => `${s.pass_network} / ${s.measured}`);
+  row('pages where no request reached the network', (s) => `${s.zero_network} / ${s.measured}`);
+  row('pages passing if, besides, other hosts count only where fetched (not in data-*, meta content, cite)', (s) => `${s.pass_fetched} / ${s.measured}`);
+  row('off-mirror attempts refused by the mirror\'s CSP', (s) => `${s.csp_refused}`);
   row('pages without counted upstream URLs in the markup', (s) => `${s.zero_leftover} / ${s.measured}`);
   row('off-mirror requests', (s) => `${s.off_mirror.total} (${s.off_mirror.failed} failed)`);
   for (const t of TYPES) row(`&nbsp;&nbsp;${t}`, (s) => `${s.off_mirror.by_type[t]}`);

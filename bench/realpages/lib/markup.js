@@ -140,7 +140,12 @@ const INFO_PLACES = new Set([
   'inline script text', 'JSON-LD', 'event handler attribute', 'text node', 'comment',
   'namespace/vocabulary identifier', 'external link (a/area/link href, form action)', 'mirror footer', 'doctype',
   'text-like attribute (alt, title, aria-*, placeholder, value)', 'inside another URL\'s query string', 'CSS comment',
+  'meta content naming a site the mirror does not serve (not fetched)',
 ]);
+// `<meta property=article:publisher content=https://www.facebook.com/x>`:
+// metadata about a link, which no browser fetches; like an external link,
+// informational. A meta URL on a served host is counted (it must be mapped).
+const META_EXTERNAL_PLACE = 'meta content naming a site the mirror does not serve (not fetched)';
 const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite', 'data', 'content', 'xlink:href', 'longdesc', 'manifest', 'icon']);
 const TEXT_ATTRS = new Set(['alt', 'title', 'placeholder', 'value', 'label', 'summary']);
 // A namespace URI (`xmlns="http://www.w3.org/2000/svg"`), also inside a
@@ -242,7 +247,11 @@ function leftovers(html, { hosts, siteHosts, assetHosts, mirrorOrigin, pageUrl }
           // serve, it is an external link, kept as `external_links` says.
           const h = hostOf(v, pageUrl);
           place = h && served.has(h) ? 'link to a served host (a/area/link href, form action)' : EXTERNAL_PLACE;
-        } else if (name === 'meta' && k === 'content') place = 'meta content';
+        } else if (name === 'meta' && k === 'content') {
+          const h = /^\s*(https?:)?\/\//i.test(v) ? hostOf(v, pageUrl) : null;
+          place = h && !served.has(h) && !/image|logo|thumbnail|icon/i.test(a.name || a.property || a.itemprop || '')
+            ? META_EXTERNAL_PLACE : 'meta content';
+        }
         else if (name === 'link' && k === 'href') place = `link[rel=${[...rel].join(' ') || '?'}] href`;
         else if (k === 'style') place = 'style attribute';
         else place = `${name}[${k}]`;
