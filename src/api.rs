@@ -21,6 +21,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::app::App;
 use crate::extract::{self, Article, ExtractError, Limits, Selectors};
+use crate::forwarded::ClientView;
 use crate::proxy::{self, Target};
 use crate::site::Site;
 use crate::url_map::{Mapped, Place, UrlMapper};
@@ -290,6 +291,7 @@ pub struct ArticleQuery {
 )]
 pub async fn article(
     State(app): State<Arc<App>>,
+    view: Option<axum::Extension<ClientView>>,
     Query(query): Query<ArticleQuery>,
 ) -> Result<Response, ApiError> {
     let markdown = match query.format.as_deref() {
@@ -301,8 +303,10 @@ pub async fn article(
         .url
         .filter(|u| !u.trim().is_empty())
         .ok_or(ApiError::MissingUrl)?;
-    let (site, original) = resolve(&app, given.trim())?;
-    let (mirror_path, html) = fetch_page(&app, &site, original.clone()).await?;
+    let request_host = view.and_then(|axum::Extension(v)| v.host);
+    let (site, original) = resolve_on(&app, given.trim(), request_host.as_deref())?;
+    // After redirects, the page the article actually came from.
+    let (site, original, mirror_path, html) = fetch_page(&app, &site, original).await?;
     let page_url = page_url(&app.mapper, &mirror_path);
     let article = extract_off_runtime(html, page_url, selectors(&site)).await?;
     if markdown {
@@ -332,6 +336,17 @@ pub async fn article(
 /// A URL given to the API: an original URL of a mirrored site, a mirror
 /// path, or an absolute mirror URL.
 pub(crate) fn resolve(app: &App, given: &str) -> Result<(Arc<Site>, Url), ApiError> {
+    resolve_on(app, given, None)
+}
+
+/// [`resolve`] for a request that came to `request_host` (the reader's view
+/// of it, [`ClientView`]): an absolute URL on that host is a mirror URL, the
+/// one the browser shows, even without `public_url` or `hosts`.
+pub(crate) fn resolve_on(
+    app: &App,
+    given: &str,
+    request_host: Option<&str>,
+) -> Result<(Arc<Site>, Url), ApiError> {
     let parsed = Url::parse(given);
     let looks_like_path = given.starts_with('/') && !given.starts_with("//");
     match &parsed {
@@ -341,7 +356,18 @@ pub(crate) fn resolve(app: &App, given: &str) -> Result<(Arc<Site>, Url), ApiErr
         Err(_) if !looks_like_path => return Err(ApiError::BadUrl(given.to_owned())),
         _ => {}
     }
-    match app.mapper.original_of(None, given) {
+    let on_request_host = match (&parsed, request_host) {
+        (Ok(u), Some(h)) => u
+            .host_str()
+            .is_some_and(|uh| uh.trim_end_matches('.').eq_ignore_ascii_case(h)),
+        _ => false,
+    };
+    let located = app.mapper.original_of(None, given).or_else(|| {
+        let u = parsed.as_ref().ok().filter(|_| on_request_host)?;
+        let path = &u[url::Position::BeforePath..url::Position::AfterQuery];
+        app.mapper.original_of(request_host, path)
+    });
+    match located {
         Some((Some(site), url)) => app
             .site(site)
             .cloned()
@@ -372,12 +398,12 @@ pub fn page_url(mapper: &UrlMapper, mirror_path: &str) -> Url {
 
 /// Fetches the mirror's rewritten page for `original` through the normal
 /// page path (cache included), following redirects that stay on the mirror.
-/// Returns the final mirror path and the page's HTML.
+/// Returns the final page's site, original URL and mirror path, and its HTML.
 async fn fetch_page(
     app: &Arc<App>,
     site: &Arc<Site>,
     original: Url,
-) -> Result<(String, String), ApiError> {
+) -> Result<(Arc<Site>, Url, String, String), ApiError> {
     let mut site = site.clone();
     let mut url = original;
     for _ in 0..=MAX_REDIRECTS {
@@ -439,7 +465,8 @@ async fn fetch_page(
             .await
             .map_err(|e| ApiError::Read(e.to_string()))?
             .to_bytes();
-        return Ok((mirror_path, String::from_utf8_lossy(&body).into_owned()));
+        let html = String::from_utf8_lossy(&body).into_owned();
+        return Ok((site, url, mirror_path, html));
     }
     Err(ApiError::TooManyRedirects)
 }

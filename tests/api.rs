@@ -448,3 +448,101 @@ async fn script_and_data_links_broken_by_tabs_or_controls_leave_no_trace_in_cont
     let md = unbroken(&md);
     assert!(!md.contains("script:") && !md.contains("data:"), "{md}");
 }
+
+/// A page served as `text/html; charset=utf-8` by a test upstream at `path`.
+fn html_route(path: &str, page: &'static str) -> Router {
+    Router::new().route(
+        path,
+        get(move || async move {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+        }),
+    )
+}
+
+const LONG_ARTICLE: &str = "<html lang=en><head><title>Harbour works begin next month</title></head><body><article>\
+    <h1>Harbour works begin next month</h1>\
+    <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+    <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+    <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+    </article></body></html>";
+
+#[tokio::test]
+async fn after_an_upstream_redirect_original_url_and_footer_name_the_final_page() {
+    let router = html_route("/new.htm", LONG_ARTICLE).route(
+        "/old.htm",
+        get(|| async {
+            (
+                StatusCode::MOVED_PERMANENTLY,
+                [(header::LOCATION, "https://www.u.test/new.htm")],
+                "",
+            )
+        }),
+    );
+    let (up, _) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
+    let a = article(mirror, "/old.htm").await;
+    assert_eq!(a["url"], "/new.htm");
+    assert_eq!(a["original_url"], "https://www.u.test/new.htm");
+    let (status, _, md) = api(mirror, "url=%2Fold.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    assert!(
+        md.trim_end()
+            .ends_with("原文链接：https://www.u.test/new.htm"),
+        "{md}"
+    );
+}
+
+#[tokio::test]
+async fn the_mirror_url_the_browser_shows_is_accepted_without_public_url_or_hosts() {
+    let (up, _) = upstream(html_route("/news/a.htm", LONG_ARTICLE)).await;
+    let mirror = mirror(&config(up, "")).await;
+    let shown = format!("http://{mirror}/news/a.htm");
+    let a = article(mirror, &shown).await;
+    assert_eq!(a["url"], "/news/a.htm");
+    assert_eq!(a["original_url"], "https://www.u.test/news/a.htm");
+    // Another host's URL is still not a mirror URL.
+    let (status, _, body) = api(
+        mirror,
+        &format!("url={}", urlencode("http://www.example.org/news/a.htm")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
+async fn a_short_page_with_one_real_paragraph_is_an_article_and_an_empty_page_is_422() {
+    let text = "<html><head><meta charset=\"gbk\"><title>停水通知</title></head><body>\
+                <p>通知：<a href=\"/notice.htm\">明日上午九点至下午三点全市停水，请提前储水</a></p></body></html>";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let gbk = gbk.into_owned();
+    let router = Router::new()
+        .route(
+            "/short.htm",
+            get(move || {
+                let body = gbk.clone();
+                async move { ([(header::CONTENT_TYPE, "text/html")], body).into_response() }
+            }),
+        )
+        .merge(html_route(
+            "/empty.htm",
+            "<html><head><title>Nothing</title></head><body><div><a href=\"/\">Home</a></div></body></html>",
+        ));
+    let (up, _) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
+    let a = article(mirror, "/short.htm").await;
+    let text = a["text"].as_str().unwrap();
+    assert!(
+        text.contains("通知：明日上午九点至下午三点全市停水"),
+        "{text}"
+    );
+    assert!(
+        a["content_html"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"/notice.htm\""),
+        "{a}"
+    );
+    let (status, ct, body) = api(mirror, "url=%2Fempty.htm").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(ct, "application/problem+json");
+}
