@@ -546,3 +546,46 @@ async fn a_short_page_with_one_real_paragraph_is_an_article_and_an_empty_page_is
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(ct, "application/problem+json");
 }
+
+#[tokio::test]
+async fn placeholders_give_way_to_the_lazy_image_and_are_never_listed() {
+    let page = "<html lang=en><head><title>Harbour works begin next month</title></head><body><article>\
+        <h1>Harbour works begin next month</h1>\
+        <figure><img src=\"/static/px.gif\" data-src=\"https://img.u.test/photos/one.jpg\" alt=\"One\">\
+        <figcaption>The harbour wall at low tide</figcaption></figure>\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <p><img src=\"/img/blank.gif\" width=\"1\" height=\"1\" data-original=\"https://img.u.test/photos/two.jpg\" alt=\"Two\"></p>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        <p><img src=\"data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==\" data-lazy-src=\"/photos/three.jpg\" alt=\"Three\"></p>\
+        <p><img src=\"/spacer.png\" alt=\"\"><img src=\"/t/px.gif\"><img src=\"/count.gif?id=7\" width=\"1\" height=\"1\"></p>\
+        <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+        </article></body></html>";
+    let (up, _) = upstream(html_route("/lazy.htm", page)).await;
+    let mirror = mirror(&config(up, "")).await;
+    let a = article(mirror, "/lazy.htm").await;
+    let urls: Vec<&str> = a["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "/_/asset/img.u.test/photos/one.jpg",
+            "/_/asset/img.u.test/photos/two.jpg",
+            "/photos/three.jpg"
+        ],
+        "{a}"
+    );
+    assert_eq!(a["lead_image"]["url"], "/_/asset/img.u.test/photos/one.jpg");
+    let html = a["content_html"].as_str().unwrap();
+    assert_eq!(attr_values(html, "src"), urls, "{html}");
+    let (status, _, md) = api(mirror, "url=%2Flazy.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    for absent in ["px.gif", "blank.gif", "spacer", "count.gif", "data:"] {
+        assert!(!md.contains(absent), "{absent}: {md}");
+        assert!(!a.to_string().contains(absent), "{absent}: {a}");
+    }
+    assert!(md.contains("/_/asset/img.u.test/photos/two.jpg"), "{md}");
+}

@@ -294,9 +294,6 @@ impl Writer<'_> {
     }
 
     fn image(&mut self, id: NodeId) {
-        if media::is_tracking_pixel(self.dom, id) {
-            return;
-        }
         let Some(url) = media::image_source(self.dom, id).and_then(|s| self.resolver.resolve(s))
         else {
             return;
