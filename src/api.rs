@@ -143,6 +143,76 @@ impl ArticleJson {
     }
 }
 
+/// The mirror URL of an image the extractor found, or `None` when it has
+/// none: a mirror path (or a URL on `public_url`) stays; an absolute URL
+/// (what an upstream URL in metadata or unrewritten markup resolves to) is
+/// mapped as the page's images are (`Place::Image`), and dropped when the
+/// mirror does not serve it. Without a site (`newsmirror extract` without a
+/// configuration) there is no mirror and every URL stays.
+fn mirror_image_url(mapper: &UrlMapper, site: Option<&Site>, url: &str) -> Option<String> {
+    let Some(site) = site else {
+        return Some(url.to_owned());
+    };
+    let absolute = mapper.absolute("/");
+    let on_mirror = (url.starts_with('/') && !url.starts_with("//"))
+        || (absolute != "/" && url.starts_with(absolute.as_str()));
+    if on_mirror {
+        return Some(url.to_owned());
+    }
+    let parsed = Url::parse(url).ok()?;
+    match mapper.map_url(site.id, &parsed, Place::Image) {
+        Mapped::Mirror(p) => Some(p),
+        // An absolute URL on one of the mirror's own host names (`hosts`).
+        _ if mapper.is_mirror_host(parsed.host_str()?) => Some(url.to_owned()),
+        _ => None,
+    }
+}
+
+/// `article` with every image URL a mirror URL ([`mirror_image_url`]): the
+/// lead image, the image list and the `<img>`s of `content_html` (an image
+/// the mirror cannot serve is left out).
+pub fn mirrored_images(mapper: &UrlMapper, site: Option<&Site>, mut article: Article) -> Article {
+    let map = |i: extract::Image| -> Option<extract::Image> {
+        Some(extract::Image {
+            url: mirror_image_url(mapper, site, &i.url)?,
+            caption: i.caption,
+        })
+    };
+    article.lead_image = article.lead_image.and_then(map);
+    let mut images: Vec<extract::Image> = Vec::with_capacity(article.images.len());
+    for image in article.images.into_iter().filter_map(map) {
+        if !images.iter().any(|i| i.url == image.url) {
+            images.push(image);
+        }
+    }
+    article.images = images;
+    if site.is_some() {
+        article.content_html = mirrored_content_images(mapper, site, &article.content_html);
+    }
+    article
+}
+
+/// `content_html` with each `<img src>` mapped by [`mirror_image_url`], or
+/// the `<img>` removed.
+fn mirrored_content_images(mapper: &UrlMapper, site: Option<&Site>, html: &str) -> String {
+    let settings = lol_html::RewriteStrSettings::new().append_element_content_handler(
+        lol_html::element!("img", |el| {
+            let src = el
+                .get_attribute("src")
+                .map(|v| crate::escape::decode_attr(&v).into_owned());
+            match src.and_then(|u| mirror_image_url(mapper, site, &u).map(|m| (u, m))) {
+                Some((given, mapped)) if given == mapped => {}
+                Some((_, mapped)) => {
+                    el.set_attribute("src", &crate::escape::escape_attr(&mapped))?;
+                }
+                None => el.remove(),
+            }
+            Ok(())
+        }),
+    );
+    lol_html::rewrite_str(html, settings).unwrap_or_else(|_| html.to_owned())
+}
+
 /// `[site.article]` as the extractor's selectors.
 pub fn selectors(site: &Site) -> Option<Selectors> {
     site.article
@@ -309,6 +379,7 @@ pub async fn article(
     let (site, original, mirror_path, html) = fetch_page(&app, &site, original).await?;
     let page_url = page_url(&app.mapper, &mirror_path);
     let article = extract_off_runtime(html, page_url, selectors(&site)).await?;
+    let article = mirrored_images(&app.mapper, Some(&site), article);
     if markdown {
         let nav: Vec<(String, String)> = site
             .nav
@@ -562,6 +633,7 @@ pub fn extract_saved_page(
         selectors: selectors.as_ref(),
         limits: Limits::default(),
     })?;
+    let article = mirrored_images(mapper, site.as_deref(), article);
     Ok(ArticleJson::new(
         mapper,
         site.as_deref(),

@@ -589,3 +589,74 @@ async fn placeholders_give_way_to_the_lazy_image_and_are_never_listed() {
     }
     assert!(md.contains("/_/asset/img.u.test/photos/two.jpg"), "{md}");
 }
+
+#[tokio::test]
+async fn article_images_are_always_mirror_urls_with_their_original() {
+    let page = "<html lang=en><head><title>Harbour works begin next month</title>\
+        <script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\"image\":\"//img.u.test/photos/ld.jpg\"}</script>\
+        </head><body>\
+        <h1>Harbour works begin next month</h1>\
+        <noscript><img src=\"https://img.u.test/photos/lead.jpg\" alt=\"Lead\"></noscript>\
+        <div class=\"article-body\">\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <p><img src=\"//img.u.test/photos/b.jpg\" alt=\"B\"></p>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        <p><img src=\"https://elsewhere.test/c.jpg\" alt=\"C\"></p>\
+        <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+        </div></body></html>";
+    let og = "<html lang=en><head><title>Harbour works begin next month</title>\
+        <meta property=\"og:image\" content=\"https://elsewhere.test/og.jpg\">\
+        </head><body><article><h1>Harbour works begin next month</h1>\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        </article></body></html>";
+    let ld = "<html lang=en><head><title>Harbour works begin next month</title>\
+        <script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\"image\":\"//img.u.test/photos/ld.jpg\"}</script>\
+        </head><body><article><h1>Harbour works begin next month</h1>\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        </article></body></html>";
+    let router = html_route("/img.htm", page)
+        .merge(html_route("/og.htm", og))
+        .merge(html_route("/ld.htm", ld));
+    let (up, _) = upstream(router).await;
+    let toml = config(up, "").replace("proxy_all_images = true", "proxy_all_images = false");
+    let mirror = mirror(&toml).await;
+    let a = article(mirror, "/img.htm").await;
+    let mut all: Vec<&Value> = a["images"].as_array().unwrap().iter().collect();
+    all.push(&a["lead_image"]);
+    for image in all {
+        let url = image["url"].as_str().unwrap();
+        assert!(url.starts_with('/') && !url.starts_with("//"), "{a}");
+        let original = image["original_url"].as_str().unwrap_or_default();
+        assert!(original.starts_with("https://img.u.test/photos/"), "{a}");
+        assert!(url.ends_with(original.rsplit('/').next().unwrap()), "{a}");
+    }
+    let html = a["content_html"].as_str().unwrap();
+    for src in attr_values(html, "src") {
+        assert!(src.starts_with("/_/asset/img.u.test/photos/"), "{html}");
+    }
+    assert!(!a.to_string().contains("elsewhere.test"), "{a}");
+    let (status, _, md) = api(mirror, "url=%2Fimg.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    assert!(
+        !md.contains("elsewhere.test") && !md.contains("](//"),
+        "{md}"
+    );
+    assert!(md.contains("](/_/asset/img.u.test/photos/"), "{md}");
+
+    // Metadata images: one on a host the mirror does not serve is dropped,
+    // one on an asset host is its mirror URL.
+    let a = article(mirror, "/og.htm").await;
+    assert_eq!(a["lead_image"], Value::Null, "{a}");
+    assert_eq!(a["images"], serde_json::json!([]), "{a}");
+    let a = article(mirror, "/ld.htm").await;
+    assert_eq!(
+        a["lead_image"]["url"], "/_/asset/img.u.test/photos/ld.jpg",
+        "{a}"
+    );
+    assert_eq!(
+        a["lead_image"]["original_url"], "https://img.u.test/photos/ld.jpg",
+        "{a}"
+    );
+}
