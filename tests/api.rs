@@ -660,3 +660,27 @@ async fn article_images_are_always_mirror_urls_with_their_original() {
         "{a}"
     );
 }
+
+#[tokio::test]
+async fn a_figure_whose_video_was_dropped_goes_with_its_caption() {
+    let page = "<html lang=en><head><title>Harbour works begin next month</title></head><body><article>\
+        <h1>Harbour works begin next month</h1>\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <figure><video controls src=\"/media/wall.mp4\" poster=\"/media/wall.jpg\"></video>\
+        <figcaption>Video: the wall after the storms</figcaption></figure>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        <figure><img src=\"/photos/pier.jpg\" alt=\"Pier\"><figcaption>The northern pier</figcaption></figure>\
+        <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+        </article></body></html>";
+    let (up, _) = upstream(html_route("/video.htm", page)).await;
+    let mirror = mirror(&config(up, "")).await;
+    let a = article(mirror, "/video.htm").await;
+    let html = a["content_html"].as_str().unwrap();
+    assert!(!html.contains("the wall after the storms"), "{html}");
+    assert_eq!(html.matches("<figure").count(), 1, "{html}");
+    assert!(html.contains("The northern pier"), "{html}");
+    let (status, _, md) = api(mirror, "url=%2Fvideo.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    assert!(!md.contains("the wall after the storms"), "{md}");
+    assert!(md.contains("The northern pier"), "{md}");
+}
