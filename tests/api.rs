@@ -602,6 +602,7 @@ async fn article_images_are_always_mirror_urls_with_their_original() {
         <p><img src=\"//img.u.test/photos/b.jpg\" alt=\"B\"></p>\
         <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
         <p><img src=\"https://elsewhere.test/c.jpg\" alt=\"C\"></p>\
+        <figure><img src=\"https://elsewhere.test/d.jpg\"><figcaption>Elsewhere caption</figcaption></figure>\
         <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
         </div></body></html>";
     let og = "<html lang=en><head><title>Harbour works begin next month</title>\
@@ -637,6 +638,7 @@ async fn article_images_are_always_mirror_urls_with_their_original() {
         assert!(src.starts_with("/_/asset/img.u.test/photos/"), "{html}");
     }
     assert!(!a.to_string().contains("elsewhere.test"), "{a}");
+    assert!(!html.contains("Elsewhere caption"), "{html}");
     let (status, _, md) = api(mirror, "url=%2Fimg.htm&format=markdown").await;
     assert_eq!(status, StatusCode::OK, "{md}");
     assert!(
