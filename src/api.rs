@@ -21,6 +21,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::app::App;
 use crate::extract::{self, Article, ExtractError, Limits, Selectors};
+use crate::forwarded::ClientView;
 use crate::proxy::{self, Target};
 use crate::site::Site;
 use crate::url_map::{Mapped, Place, UrlMapper};
@@ -140,6 +141,76 @@ impl ArticleJson {
             word_count: article.word_count,
         }
     }
+}
+
+/// The mirror URL of an image the extractor found, or `None` when it has
+/// none: a mirror path (or a URL on `public_url`) stays; an absolute URL
+/// (what an upstream URL in metadata or unrewritten markup resolves to) is
+/// mapped as the page's images are (`Place::Image`), and dropped when the
+/// mirror does not serve it. Without a site (`newsmirror extract` without a
+/// configuration) there is no mirror and every URL stays.
+fn mirror_image_url(mapper: &UrlMapper, site: Option<&Site>, url: &str) -> Option<String> {
+    let Some(site) = site else {
+        return Some(url.to_owned());
+    };
+    let absolute = mapper.absolute("/");
+    let on_mirror = (url.starts_with('/') && !url.starts_with("//"))
+        || (absolute != "/" && url.starts_with(absolute.as_str()));
+    if on_mirror {
+        return Some(url.to_owned());
+    }
+    let parsed = Url::parse(url).ok()?;
+    match mapper.map_url(site.id, &parsed, Place::Image) {
+        Mapped::Mirror(p) => Some(p),
+        // An absolute URL on one of the mirror's own host names (`hosts`).
+        _ if mapper.is_mirror_host(parsed.host_str()?) => Some(url.to_owned()),
+        _ => None,
+    }
+}
+
+/// `article` with every image URL a mirror URL ([`mirror_image_url`]): the
+/// lead image, the image list and the `<img>`s of `content_html` (an image
+/// the mirror cannot serve is left out).
+pub fn mirrored_images(mapper: &UrlMapper, site: Option<&Site>, mut article: Article) -> Article {
+    let map = |i: extract::Image| -> Option<extract::Image> {
+        Some(extract::Image {
+            url: mirror_image_url(mapper, site, &i.url)?,
+            caption: i.caption,
+        })
+    };
+    article.lead_image = article.lead_image.and_then(map);
+    let mut images: Vec<extract::Image> = Vec::with_capacity(article.images.len());
+    for image in article.images.into_iter().filter_map(map) {
+        if !images.iter().any(|i| i.url == image.url) {
+            images.push(image);
+        }
+    }
+    article.images = images;
+    if site.is_some() {
+        article.content_html = mirrored_content_images(mapper, site, &article.content_html);
+    }
+    article
+}
+
+/// `content_html` with each `<img src>` mapped by [`mirror_image_url`], or
+/// the `<img>` removed.
+fn mirrored_content_images(mapper: &UrlMapper, site: Option<&Site>, html: &str) -> String {
+    let settings = lol_html::RewriteStrSettings::new().append_element_content_handler(
+        lol_html::element!("img", |el| {
+            let src = el
+                .get_attribute("src")
+                .map(|v| crate::escape::decode_attr(&v).into_owned());
+            match src.and_then(|u| mirror_image_url(mapper, site, &u).map(|m| (u, m))) {
+                Some((given, mapped)) if given == mapped => {}
+                Some((_, mapped)) => {
+                    el.set_attribute("src", &crate::escape::escape_attr(&mapped))?;
+                }
+                None => el.remove(),
+            }
+            Ok(())
+        }),
+    );
+    lol_html::rewrite_str(html, settings).unwrap_or_else(|_| html.to_owned())
 }
 
 /// `[site.article]` as the extractor's selectors.
@@ -290,6 +361,7 @@ pub struct ArticleQuery {
 )]
 pub async fn article(
     State(app): State<Arc<App>>,
+    view: Option<axum::Extension<ClientView>>,
     Query(query): Query<ArticleQuery>,
 ) -> Result<Response, ApiError> {
     let markdown = match query.format.as_deref() {
@@ -301,10 +373,13 @@ pub async fn article(
         .url
         .filter(|u| !u.trim().is_empty())
         .ok_or(ApiError::MissingUrl)?;
-    let (site, original) = resolve(&app, given.trim())?;
-    let (mirror_path, html) = fetch_page(&app, &site, original.clone()).await?;
+    let request_host = view.and_then(|axum::Extension(v)| v.host);
+    let (site, original) = resolve_on(&app, given.trim(), request_host.as_deref())?;
+    // After redirects, the page the article actually came from.
+    let (site, original, mirror_path, html) = fetch_page(&app, &site, original).await?;
     let page_url = page_url(&app.mapper, &mirror_path);
     let article = extract_off_runtime(html, page_url, selectors(&site)).await?;
+    let article = mirrored_images(&app.mapper, Some(&site), article);
     if markdown {
         let nav: Vec<(String, String)> = site
             .nav
@@ -332,6 +407,17 @@ pub async fn article(
 /// A URL given to the API: an original URL of a mirrored site, a mirror
 /// path, or an absolute mirror URL.
 pub(crate) fn resolve(app: &App, given: &str) -> Result<(Arc<Site>, Url), ApiError> {
+    resolve_on(app, given, None)
+}
+
+/// [`resolve`] for a request that came to `request_host` (the reader's view
+/// of it, [`ClientView`]): an absolute URL on that host is a mirror URL, the
+/// one the browser shows, even without `public_url` or `hosts`.
+pub(crate) fn resolve_on(
+    app: &App,
+    given: &str,
+    request_host: Option<&str>,
+) -> Result<(Arc<Site>, Url), ApiError> {
     let parsed = Url::parse(given);
     let looks_like_path = given.starts_with('/') && !given.starts_with("//");
     match &parsed {
@@ -341,7 +427,18 @@ pub(crate) fn resolve(app: &App, given: &str) -> Result<(Arc<Site>, Url), ApiErr
         Err(_) if !looks_like_path => return Err(ApiError::BadUrl(given.to_owned())),
         _ => {}
     }
-    match app.mapper.original_of(None, given) {
+    let on_request_host = match (&parsed, request_host) {
+        (Ok(u), Some(h)) => u
+            .host_str()
+            .is_some_and(|uh| uh.trim_end_matches('.').eq_ignore_ascii_case(h)),
+        _ => false,
+    };
+    let located = app.mapper.original_of(None, given).or_else(|| {
+        let u = parsed.as_ref().ok().filter(|_| on_request_host)?;
+        let path = &u[url::Position::BeforePath..url::Position::AfterQuery];
+        app.mapper.original_of(request_host, path)
+    });
+    match located {
         Some((Some(site), url)) => app
             .site(site)
             .cloned()
@@ -372,12 +469,12 @@ pub fn page_url(mapper: &UrlMapper, mirror_path: &str) -> Url {
 
 /// Fetches the mirror's rewritten page for `original` through the normal
 /// page path (cache included), following redirects that stay on the mirror.
-/// Returns the final mirror path and the page's HTML.
+/// Returns the final page's site, original URL and mirror path, and its HTML.
 async fn fetch_page(
     app: &Arc<App>,
     site: &Arc<Site>,
     original: Url,
-) -> Result<(String, String), ApiError> {
+) -> Result<(Arc<Site>, Url, String, String), ApiError> {
     let mut site = site.clone();
     let mut url = original;
     for _ in 0..=MAX_REDIRECTS {
@@ -439,7 +536,8 @@ async fn fetch_page(
             .await
             .map_err(|e| ApiError::Read(e.to_string()))?
             .to_bytes();
-        return Ok((mirror_path, String::from_utf8_lossy(&body).into_owned()));
+        let html = String::from_utf8_lossy(&body).into_owned();
+        return Ok((site, url, mirror_path, html));
     }
     Err(ApiError::TooManyRedirects)
 }
@@ -535,6 +633,7 @@ pub fn extract_saved_page(
         selectors: selectors.as_ref(),
         limits: Limits::default(),
     })?;
+    let article = mirrored_images(mapper, site.as_deref(), article);
     Ok(ArticleJson::new(
         mapper,
         site.as_deref(),

@@ -448,3 +448,241 @@ async fn script_and_data_links_broken_by_tabs_or_controls_leave_no_trace_in_cont
     let md = unbroken(&md);
     assert!(!md.contains("script:") && !md.contains("data:"), "{md}");
 }
+
+/// A page served as `text/html; charset=utf-8` by a test upstream at `path`.
+fn html_route(path: &str, page: &'static str) -> Router {
+    Router::new().route(
+        path,
+        get(move || async move {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+        }),
+    )
+}
+
+const LONG_ARTICLE: &str = "<html lang=en><head><title>Harbour works begin next month</title></head><body><article>\
+    <h1>Harbour works begin next month</h1>\
+    <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+    <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+    <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+    </article></body></html>";
+
+#[tokio::test]
+async fn after_an_upstream_redirect_original_url_and_footer_name_the_final_page() {
+    let router = html_route("/new.htm", LONG_ARTICLE).route(
+        "/old.htm",
+        get(|| async {
+            (
+                StatusCode::MOVED_PERMANENTLY,
+                [(header::LOCATION, "https://www.u.test/new.htm")],
+                "",
+            )
+        }),
+    );
+    let (up, _) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
+    let a = article(mirror, "/old.htm").await;
+    assert_eq!(a["url"], "/new.htm");
+    assert_eq!(a["original_url"], "https://www.u.test/new.htm");
+    let (status, _, md) = api(mirror, "url=%2Fold.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    assert!(
+        md.trim_end()
+            .ends_with("原文链接：https://www.u.test/new.htm"),
+        "{md}"
+    );
+}
+
+#[tokio::test]
+async fn the_mirror_url_the_browser_shows_is_accepted_without_public_url_or_hosts() {
+    let (up, _) = upstream(html_route("/news/a.htm", LONG_ARTICLE)).await;
+    let mirror = mirror(&config(up, "")).await;
+    let shown = format!("http://{mirror}/news/a.htm");
+    let a = article(mirror, &shown).await;
+    assert_eq!(a["url"], "/news/a.htm");
+    assert_eq!(a["original_url"], "https://www.u.test/news/a.htm");
+    // Another host's URL is still not a mirror URL.
+    let (status, _, body) = api(
+        mirror,
+        &format!("url={}", urlencode("http://www.example.org/news/a.htm")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
+async fn a_short_page_with_one_real_paragraph_is_an_article_and_an_empty_page_is_422() {
+    let text = "<html><head><meta charset=\"gbk\"><title>停水通知</title></head><body>\
+                <p>通知：<a href=\"/notice.htm\">明日上午九点至下午三点全市停水，请提前储水</a></p></body></html>";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let gbk = gbk.into_owned();
+    let router = Router::new()
+        .route(
+            "/short.htm",
+            get(move || {
+                let body = gbk.clone();
+                async move { ([(header::CONTENT_TYPE, "text/html")], body).into_response() }
+            }),
+        )
+        .merge(html_route(
+            "/empty.htm",
+            "<html><head><title>Nothing</title></head><body><div><a href=\"/\">Home</a></div></body></html>",
+        ));
+    let (up, _) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
+    let a = article(mirror, "/short.htm").await;
+    let text = a["text"].as_str().unwrap();
+    assert!(
+        text.contains("通知：明日上午九点至下午三点全市停水"),
+        "{text}"
+    );
+    assert!(
+        a["content_html"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"/notice.htm\""),
+        "{a}"
+    );
+    let (status, ct, body) = api(mirror, "url=%2Fempty.htm").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(ct, "application/problem+json");
+}
+
+#[tokio::test]
+async fn placeholders_give_way_to_the_lazy_image_and_are_never_listed() {
+    let page = "<html lang=en><head><title>Harbour works begin next month</title></head><body><article>\
+        <h1>Harbour works begin next month</h1>\
+        <figure><img src=\"/static/px.gif\" data-src=\"https://img.u.test/photos/one.jpg\" alt=\"One\">\
+        <figcaption>The harbour wall at low tide</figcaption></figure>\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <p><img src=\"/img/blank.gif\" width=\"1\" height=\"1\" data-original=\"https://img.u.test/photos/two.jpg\" alt=\"Two\"></p>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        <p><img src=\"data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==\" data-lazy-src=\"/photos/three.jpg\" alt=\"Three\"></p>\
+        <p><img src=\"/spacer.png\" alt=\"\"><img src=\"/t/px.gif\"><img src=\"/count.gif?id=7\" width=\"1\" height=\"1\"></p>\
+        <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+        </article></body></html>";
+    let (up, _) = upstream(html_route("/lazy.htm", page)).await;
+    let mirror = mirror(&config(up, "")).await;
+    let a = article(mirror, "/lazy.htm").await;
+    let urls: Vec<&str> = a["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "/_/asset/img.u.test/photos/one.jpg",
+            "/_/asset/img.u.test/photos/two.jpg",
+            "/photos/three.jpg"
+        ],
+        "{a}"
+    );
+    assert_eq!(a["lead_image"]["url"], "/_/asset/img.u.test/photos/one.jpg");
+    let html = a["content_html"].as_str().unwrap();
+    assert_eq!(attr_values(html, "src"), urls, "{html}");
+    let (status, _, md) = api(mirror, "url=%2Flazy.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    for absent in ["px.gif", "blank.gif", "spacer", "count.gif", "data:"] {
+        assert!(!md.contains(absent), "{absent}: {md}");
+        assert!(!a.to_string().contains(absent), "{absent}: {a}");
+    }
+    assert!(md.contains("/_/asset/img.u.test/photos/two.jpg"), "{md}");
+}
+
+#[tokio::test]
+async fn article_images_are_always_mirror_urls_with_their_original() {
+    let page = "<html lang=en><head><title>Harbour works begin next month</title>\
+        <script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\"image\":\"//img.u.test/photos/ld.jpg\"}</script>\
+        </head><body>\
+        <h1>Harbour works begin next month</h1>\
+        <noscript><img src=\"https://img.u.test/photos/lead.jpg\" alt=\"Lead\"></noscript>\
+        <div class=\"article-body\">\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <p><img src=\"//img.u.test/photos/b.jpg\" alt=\"B\"></p>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        <p><img src=\"https://elsewhere.test/c.jpg\" alt=\"C\"></p>\
+        <figure><img src=\"https://elsewhere.test/d.jpg\"><figcaption>Elsewhere caption</figcaption></figure>\
+        <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+        </div></body></html>";
+    let og = "<html lang=en><head><title>Harbour works begin next month</title>\
+        <meta property=\"og:image\" content=\"https://elsewhere.test/og.jpg\">\
+        </head><body><article><h1>Harbour works begin next month</h1>\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        </article></body></html>";
+    let ld = "<html lang=en><head><title>Harbour works begin next month</title>\
+        <script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\"image\":\"//img.u.test/photos/ld.jpg\"}</script>\
+        </head><body><article><h1>Harbour works begin next month</h1>\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        </article></body></html>";
+    let router = html_route("/img.htm", page)
+        .merge(html_route("/og.htm", og))
+        .merge(html_route("/ld.htm", ld));
+    let (up, _) = upstream(router).await;
+    let toml = config(up, "").replace("proxy_all_images = true", "proxy_all_images = false");
+    let mirror = mirror(&toml).await;
+    let a = article(mirror, "/img.htm").await;
+    let mut all: Vec<&Value> = a["images"].as_array().unwrap().iter().collect();
+    all.push(&a["lead_image"]);
+    for image in all {
+        let url = image["url"].as_str().unwrap();
+        assert!(url.starts_with('/') && !url.starts_with("//"), "{a}");
+        let original = image["original_url"].as_str().unwrap_or_default();
+        assert!(original.starts_with("https://img.u.test/photos/"), "{a}");
+        assert!(url.ends_with(original.rsplit('/').next().unwrap()), "{a}");
+    }
+    let html = a["content_html"].as_str().unwrap();
+    for src in attr_values(html, "src") {
+        assert!(src.starts_with("/_/asset/img.u.test/photos/"), "{html}");
+    }
+    assert!(!a.to_string().contains("elsewhere.test"), "{a}");
+    assert!(!html.contains("Elsewhere caption"), "{html}");
+    let (status, _, md) = api(mirror, "url=%2Fimg.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    assert!(
+        !md.contains("elsewhere.test") && !md.contains("](//"),
+        "{md}"
+    );
+    assert!(md.contains("](/_/asset/img.u.test/photos/"), "{md}");
+
+    // Metadata images: one on a host the mirror does not serve is dropped,
+    // one on an asset host is its mirror URL.
+    let a = article(mirror, "/og.htm").await;
+    assert_eq!(a["lead_image"], Value::Null, "{a}");
+    assert_eq!(a["images"], serde_json::json!([]), "{a}");
+    let a = article(mirror, "/ld.htm").await;
+    assert_eq!(
+        a["lead_image"]["url"], "/_/asset/img.u.test/photos/ld.jpg",
+        "{a}"
+    );
+    assert_eq!(
+        a["lead_image"]["original_url"], "https://img.u.test/photos/ld.jpg",
+        "{a}"
+    );
+}
+
+#[tokio::test]
+async fn a_figure_whose_video_was_dropped_goes_with_its_caption() {
+    let page = "<html lang=en><head><title>Harbour works begin next month</title></head><body><article>\
+        <h1>Harbour works begin next month</h1>\
+        <p>Work on the old harbour wall will begin next month, the port authority said on Monday, after two years of delays.</p>\
+        <figure><video controls src=\"/media/wall.mp4\" poster=\"/media/wall.jpg\"></video>\
+        <figcaption>Video: the wall after the storms</figcaption></figure>\
+        <p>The first phase covers the northern pier, where the stones have moved most since the winter storms last year.</p>\
+        <figure><img src=\"/photos/pier.jpg\" alt=\"Pier\"><figcaption>The northern pier</figcaption></figure>\
+        <p>The authority expects the harbour to reopen fully before the summer season, when ferries return to the islands.</p>\
+        </article></body></html>";
+    let (up, _) = upstream(html_route("/video.htm", page)).await;
+    let mirror = mirror(&config(up, "")).await;
+    let a = article(mirror, "/video.htm").await;
+    let html = a["content_html"].as_str().unwrap();
+    assert!(!html.contains("the wall after the storms"), "{html}");
+    assert_eq!(html.matches("<figure").count(), 1, "{html}");
+    assert!(html.contains("The northern pier"), "{html}");
+    let (status, _, md) = api(mirror, "url=%2Fvideo.htm&format=markdown").await;
+    assert_eq!(status, StatusCode::OK, "{md}");
+    assert!(!md.contains("the wall after the storms"), "{md}");
+    assert!(md.contains("The northern pier"), "{md}");
+}

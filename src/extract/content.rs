@@ -36,6 +36,10 @@ pub(crate) struct Body {
     pub standalone_links: u32,
     /// Characters in those links.
     pub standalone_chars: u32,
+    /// Links in the output.
+    pub links: u32,
+    /// Whether some of the output's text is outside links.
+    pub unlinked_text: bool,
     /// Caption-named elements (`class="caption"`, `"credit"`), in document order:
     /// written to the HTML but kept out of the text, like `<figcaption>`.
     pub captions: Vec<NodeId>,
@@ -306,13 +310,18 @@ pub(crate) fn find_body(
 ///
 /// A section page that survives cleaning is a run of teasers: a headline that is
 /// all link, then maybe a summary. So: several stand-alone links holding a third
-/// of the text mean an index; so does a body that is mostly link text, or no text.
+/// of the text mean an index; so does a body that is mostly the text of
+/// several links, or only link text, or no text. One link in a line of text (a
+/// short notice pointing somewhere) is readable text, not an index.
 ///
 /// A page that does not declare itself an article (no article JSON-LD,
 /// `og:type`, or publication time) is held to a stricter bar: five teaser
 /// headlines holding a fifth of the text already make it a listing.
 pub(crate) fn looks_like_article(text: &str, body: &Body, declared: bool) -> bool {
-    if text.trim().is_empty() || body.link_density > 0.5 {
+    if text.trim().is_empty() || !body.unlinked_text {
+        return false;
+    }
+    if body.link_density > 0.5 && body.links > 1 {
         return false;
     }
     let share = if declared { 3 } else { 5 };
@@ -714,6 +723,7 @@ impl<'a> Analysis<'a> {
         let mut captions = Vec::new();
         let mut standalone_links = 0u32;
         let mut standalone_chars = 0u32;
+        let mut links = 0u32;
         let mut title_heading_seen = false;
         for &root in &roots {
             let whole = self.stats(root);
@@ -744,6 +754,9 @@ impl<'a> Analysis<'a> {
                     walk.skip_children_of(id);
                     continue;
                 }
+                if dom.is(id, &local_name!("a")) {
+                    links = links.saturating_add(1);
+                }
                 if self.is_leaf_block(id) {
                     leaves.push(id);
                 } else if dom.is(id, &local_name!("a")) && self.is_standalone_link(id) {
@@ -772,6 +785,8 @@ impl<'a> Analysis<'a> {
             },
             standalone_links,
             standalone_chars,
+            links,
+            unlinked_text: link_chars < size.chars,
             captions: {
                 captions.sort_unstable();
                 captions

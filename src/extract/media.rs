@@ -22,7 +22,12 @@ const LAZY_SOURCES: &[&str] = &[
     "srcset",
 ];
 
-/// The URL an `<img>` shows once its lazy-loading script has run.
+/// The URL an `<img>` shows once its lazy-loading script has run, `None`
+/// when all it would show is a placeholder or a tracking pixel.
+///
+/// A placeholder `src` (a 1x1 GIF, a spacer, a tiny `data:` image) or an
+/// image sized 0–2 pixels (the size is the placeholder's) gives way to the
+/// real URL in a lazy-loading attribute; without one there is no image.
 pub(crate) fn image_source(dom: &Dom, img: NodeId) -> Option<&str> {
     let src = dom
         .attr(img, "src")
@@ -30,6 +35,7 @@ pub(crate) fn image_source(dom: &Dom, img: NodeId) -> Option<&str> {
         .filter(|s| !s.is_empty());
     if let Some(src) = src
         && !is_placeholder(src)
+        && !is_tiny(dom, img)
     {
         return Some(src);
     }
@@ -39,32 +45,45 @@ pub(crate) fn image_source(dom: &Dom, img: NodeId) -> Option<&str> {
         .filter_map(|v| v.split(',').next())
         .filter_map(|v| v.split_whitespace().next())
         .find(|v| !is_placeholder(v))
-        .or(src)
 }
 
+/// Whether `src` names a placeholder: a `data:` image (inline images are
+/// placeholders or pixels; the article URL rule drops them anyway) or a
+/// file whose name says it holds nothing (`px.gif`, `blank.gif`,
+/// `spacer.png`, `1x1.gif`, `placeholder.svg`, `lazy.png`, ...).
 fn is_placeholder(src: &str) -> bool {
     let lower = src.to_ascii_lowercase();
-    lower.starts_with("data:")
-        || [
-            "blank.",
-            "spacer.",
-            "pixel.",
-            "placeholder",
-            "grey.gif",
-            "lazy",
-            "loading.",
-        ]
-        .iter()
-        .any(|p| {
-            lower
-                .rsplit('/')
-                .next()
-                .is_some_and(|file| file.contains(p))
-        })
+    if lower.trim_start().starts_with("data:") {
+        return true;
+    }
+    let path = lower.split(['?', '#']).next().unwrap_or("");
+    let file = path.rsplit('/').next().unwrap_or("");
+    let stem = file.split('.').next().unwrap_or("");
+    let named = [
+        "px",
+        "1x1",
+        "1px",
+        "pix",
+        "clear",
+        "trans",
+        "transparent",
+        "dot",
+        "empty",
+        "grey",
+        "gray",
+        "none",
+    ];
+    let contained = ["blank", "spacer", "placeholder", "1x1"];
+    named.contains(&stem)
+        || contained.iter().any(|p| stem.contains(p))
+        || stem.ends_with("pixel")
+        || stem.starts_with("lazy")
+        || stem.starts_with("loading")
 }
 
-/// Images sized 0–2 pixels exist to count readers, not to be seen.
-pub(crate) fn is_tracking_pixel(dom: &Dom, img: NodeId) -> bool {
+/// Images sized 0–2 pixels exist to count readers (or to hold a place), not
+/// to be seen.
+fn is_tiny(dom: &Dom, img: NodeId) -> bool {
     ["width", "height"].iter().any(|a| {
         dom.attr(img, a)
             .map(|v| v.trim().trim_end_matches("px").trim())
@@ -171,9 +190,6 @@ pub(crate) fn lead_image(
 }
 
 fn image_at(dom: &Dom, img: NodeId, resolver: &Resolver) -> Option<Image> {
-    if is_tracking_pixel(dom, img) {
-        return None;
-    }
     Some(Image {
         url: resolver.resolve(image_source(dom, img)?)?,
         caption: caption_of(dom, img),

@@ -184,6 +184,9 @@ impl Writer<'_> {
                         let Some(tag) = self.dom.tag(id) else {
                             continue;
                         };
+                        if *tag == local_name!("figure") && !self.figure_keeps_media(id, body) {
+                            continue;
+                        }
                         let Some(mut exit) = self.open(id, tag) else {
                             continue;
                         };
@@ -205,6 +208,39 @@ impl Writer<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether a `<figure>` still has what it frames once dropped media
+    /// (`<video>`, `<iframe>`, placeholders, tracking pixels) are gone: an
+    /// image that will be written, or text outside its captions. A caption
+    /// alone goes with the media it described.
+    fn figure_keeps_media(&self, figure: NodeId, body: &Body) -> bool {
+        let mut walk = self.dom.descendants(figure);
+        while let Some(id) = walk.next() {
+            if id == figure {
+                continue;
+            }
+            if body.skipped(id)
+                || body.is_caption(id)
+                || self.dom.is(id, &local_name!("figcaption"))
+            {
+                walk.skip_children_of(id);
+                continue;
+            }
+            match &self.dom.node(id).data {
+                NodeData::Text(t) if !t.trim().is_empty() => return true,
+                NodeData::Element(_)
+                    if self.dom.is(id, &local_name!("img"))
+                        && media::image_source(self.dom, id)
+                            .and_then(|s| self.resolver.resolve(s))
+                            .is_some() =>
+                {
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        false
     }
 
     /// Writes an element's start; returns the matching exit step, or `None` when the
@@ -294,9 +330,6 @@ impl Writer<'_> {
     }
 
     fn image(&mut self, id: NodeId) {
-        if media::is_tracking_pixel(self.dom, id) {
-            return;
-        }
         let Some(url) = media::image_source(self.dom, id).and_then(|s| self.resolver.resolve(s))
         else {
             return;

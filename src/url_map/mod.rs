@@ -173,6 +173,13 @@ impl UrlMapper {
         self.by_host.contains_key(host) || self.asset_hosts.iter().any(|h| h == host)
     }
 
+    /// Whether `host` (any case) is one of the mirror's own host names
+    /// (a site's `hosts`).
+    pub fn is_mirror_host(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.sites.iter().any(|s| s.hosts.contains(&host))
+    }
+
     fn site(&self, id: SiteId) -> Option<&SiteMap> {
         self.sites.get(id.0)
     }
