@@ -273,14 +273,19 @@ fn webpki_root_store() -> rustls::RootCertStore {
 /// The body of an upstream response, failing with [`BodyError::IdleTimeout`]
 /// when nothing arrives for the idle timeout, and with
 /// [`BodyError::BodyTimeout`] when the time spent waiting for it adds up to
-/// `upstream.body_timeout` (a body dripping a byte a second never trips the
-/// idle timeout). Only time the mirror waits on upstream counts: a reader
-/// that reads slowly (so the body is not polled) costs none of it. Holds
-/// the host's connection permit until it is dropped.
+/// more than `upstream.body_timeout` plus one second per
+/// [`BYTES_PER_SECOND_OWED`] received: a body dripping a byte a second
+/// (which never trips the idle timeout) is cut after `body_timeout`, while
+/// a long video from an upstream faster than 32 KiB/s is never cut. Only
+/// time the mirror waits on upstream counts: a reader that reads slowly (so
+/// the body is not polled) costs none of it. Holds the host's connection
+/// permit until it is dropped.
 pub struct IdleTimeoutBody {
     inner: Incoming,
     idle: Duration,
     budget: Duration,
+    /// Bytes received so far (each [`BYTES_PER_SECOND_OWED`] adds a second).
+    received: u64,
     /// Waited on upstream so far, and since when the current wait runs.
     waited: Duration,
     waiting_since: Option<tokio::time::Instant>,
@@ -299,11 +304,23 @@ impl IdleTimeoutBody {
             inner,
             idle,
             budget,
+            received: 0,
             waited: Duration::ZERO,
             waiting_since: None,
             sleep: Box::pin(tokio::time::sleep(idle)),
             _permit: permit,
         }
+    }
+}
+
+/// A body earns one more second of waiting per this many bytes received
+/// (a minimum average rate of 32 KiB/s past `upstream.body_timeout`).
+pub const BYTES_PER_SECOND_OWED: u64 = 32 * 1024;
+
+impl IdleTimeoutBody {
+    /// The waiting this body may have done by now.
+    fn allowed(&self) -> Duration {
+        self.budget + Duration::from_secs(self.received / BYTES_PER_SECOND_OWED)
     }
 }
 
@@ -321,17 +338,23 @@ impl http_body::Body for IdleTimeoutBody {
                 if let Some(since) = this.waiting_since.take() {
                     this.waited += since.elapsed();
                 }
+                if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref))
+                    && let Some(d) = data
+                {
+                    this.received += d.len() as u64;
+                }
                 Poll::Ready(frame.map(|f| f.map_err(|e| BodyError::Read(error_chain(&e)))))
             }
             Poll::Pending => {
                 let now = tokio::time::Instant::now();
+                let allowed = this.allowed();
                 let since = *this.waiting_since.get_or_insert_with(|| {
-                    let left = this.budget.saturating_sub(this.waited);
+                    let left = allowed.saturating_sub(this.waited);
                     this.sleep.as_mut().reset(now + this.idle.min(left));
                     now
                 });
                 match this.sleep.as_mut().poll(cx) {
-                    Poll::Ready(()) if this.waited + since.elapsed() >= this.budget => {
+                    Poll::Ready(()) if this.waited + since.elapsed() >= allowed => {
                         Poll::Ready(Some(Err(BodyError::BodyTimeout(this.budget))))
                     }
                     Poll::Ready(()) => Poll::Ready(Some(Err(BodyError::IdleTimeout(this.idle)))),

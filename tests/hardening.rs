@@ -743,3 +743,28 @@ async fn a_body_that_drips_is_cut_off_at_the_total_body_time() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_long_steady_body_is_not_cut_by_the_body_time() {
+    let (up, _) = raw_upstream(|mut socket| async move {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+        write_all(&mut socket, head.as_bytes()).await;
+        let chunk = vec![b'v'; 64 * 1024];
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(&chunk);
+        framed.extend_from_slice(b"\r\n");
+        // 640 KiB/s for 3 s: three times the body time spent waiting.
+        for _ in 0..30 {
+            write_all(&mut socket, &framed).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        write_all(&mut socket, b"0\r\n\r\n").await;
+    })
+    .await;
+    let toml = with_upstream(config(up, ""), "body_timeout = \"1s\"");
+    let mirror = mirror(&toml).await;
+    let r = fetch(mirror, "/video.bin").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.bytes().await.expect("the whole body");
+    assert_eq!(body.len(), 30 * 64 * 1024);
+}

@@ -126,7 +126,7 @@ impl Default for UpstreamConfig {
             header_timeout: Dur::secs(15),
             idle_timeout: Dur::secs(30),
             max_body_bytes: ByteSize::mib(32),
-            body_timeout: Dur::secs(120),
+            body_timeout: Dur::secs(15),
             max_connections_per_host: 64,
             connection_wait: Dur::secs(5),
             user_agent: concat!("newsmirror/", env!("CARGO_PKG_VERSION")).to_owned(),
