@@ -170,7 +170,15 @@ async fn main() -> ExitCode {
 }
 
 fn check(path: PathBuf) -> Result<(), String> {
-    let config = Config::load(&path).map_err(|e| e.to_string())?;
+    // Every problem, in file order, not only the first.
+    let config = Config::load_all(&path).map_err(|errors| {
+        errors
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\nnewsmirror: ")
+    })?;
     println!(
         "{}: ok ({} site{})",
         path.display(),

@@ -244,3 +244,38 @@ async fn a_demo_whose_admin_port_is_taken_says_so() {
     }
     assert!(said, "the demo says it runs without its admin port");
 }
+
+/// `check` reports every problem it finds, each with its line, in file order.
+#[test]
+fn check_reports_every_error_in_file_order() {
+    let f = write_config(
+        "[server]\nmax_connections = 0\n\
+         [upstream]\nidle_timeout = \"0\"\n\
+         [[site]]\nname = \"bad name\"\nupstream = \"https://www.u.test\"\nmount = \"/_/x/\"\n",
+    );
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    let keys = [
+        "server.max_connections",
+        "upstream.idle_timeout",
+        "site[0].name",
+        "site[0].mount",
+    ];
+    let at: Vec<usize> = keys
+        .iter()
+        .map(|k| {
+            text.find(k)
+                .unwrap_or_else(|| panic!("{k} not reported:\n{text}"))
+        })
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "not in file order:\n{text}"
+    );
+    assert!(text.contains(":2:"), "with its line: {text}");
+}

@@ -264,6 +264,33 @@ pub struct SiteConfig {
     pub article: Option<ArticleSelectors>,
 }
 
+/// Every problem of a configuration, in file order (never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    fn into_first(self) -> ConfigError {
+        self.0.into_iter().next().unwrap_or_else(|| ConfigError {
+            file: String::new(),
+            key: String::new(),
+            reason: "invalid configuration".into(),
+            line: None,
+        })
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
 /// A configuration the server refuses: which file, which key, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -301,6 +328,20 @@ impl Config {
         Self::parse(&text, &file)
     }
 
+    /// Like [`Config::load`], with every problem found (`newsmirror check`).
+    pub fn load_all(path: &Path) -> Result<Config, ConfigErrors> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: file.clone(),
+                key: String::new(),
+                reason: format!("cannot read the file: {e}"),
+                line: None,
+            }])
+        })?;
+        Self::parse_all(&text, &file)
+    }
+
     /// Parses and validates configuration text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         let err = |key: String, reason: String, span: Option<std::ops::Range<usize>>| ConfigError {
@@ -317,22 +358,64 @@ impl Config {
             let key = if key == "." { String::new() } else { key };
             err(key, inner.message().to_owned(), inner.span())
         })?;
-        config.validate().map_err(|(key, reason)| {
-            let span = find_key_span(text, &key);
-            err(key, reason, span)
-        })?;
-        Ok(config)
+        let mut problems: Vec<ConfigError> = config
+            .validate()
+            .into_iter()
+            .map(|(key, reason)| {
+                let span = find_key_span(text, &key);
+                err(key, reason, span)
+            })
+            .collect();
+        if problems.is_empty() {
+            return Ok(config);
+        }
+        // In file order (keys that are not written, such as a missing
+        // [[site]], last).
+        problems.sort_by_key(|p| p.line.map_or((usize::MAX, 0), |l| l));
+        Err(ConfigErrors(problems).into_first())
     }
 
-    /// The checks serde cannot make. Returns the offending key and the reason.
-    fn validate(&self) -> Result<(), (String, String)> {
+    /// Like [`Config::parse`], with every problem the validation finds, in
+    /// file order (a syntax or type error stops at the first).
+    pub fn parse_all(text: &str, file: &str) -> Result<Config, ConfigErrors> {
+        match Self::parse(text, file) {
+            Ok(c) => Ok(c),
+            Err(first) => {
+                let err = |key: String, reason: String| ConfigError {
+                    file: file.to_owned(),
+                    line: find_key_span(text, &key).map(|s| line_col(text, s.start)),
+                    key,
+                    reason,
+                };
+                // Parsing again to reach the validation step: only when
+                // serde itself accepted the text.
+                let Ok(de) = toml::de::Deserializer::parse(text) else {
+                    return Err(ConfigErrors(vec![first]));
+                };
+                let Ok(config) = serde_path_to_error::deserialize::<_, Config>(de) else {
+                    return Err(ConfigErrors(vec![first]));
+                };
+                let mut all: Vec<ConfigError> = config
+                    .validate()
+                    .into_iter()
+                    .map(|(k, r)| err(k, r))
+                    .collect();
+                all.sort_by_key(|p| p.line.map_or((usize::MAX, 0), |l| l));
+                Err(ConfigErrors(all))
+            }
+        }
+    }
+
+    /// The checks serde cannot make: every offending key and its reason.
+    fn validate(&self) -> Vec<(String, String)> {
+        let mut errors: Vec<(String, String)> = Vec::new();
         let s = &self.server;
         if let Some(url) = &s.public_url {
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(("server.public_url".into(), "must be an http(s) URL".into()));
+                errors.push(("server.public_url".into(), "must be an http(s) URL".into()));
             }
             if url.path() != "/" || url.query().is_some() {
-                return Err((
+                errors.push((
                     "server.public_url".into(),
                     "must be an origin without a path (use a site's mount for a path prefix)"
                         .into(),
@@ -340,13 +423,13 @@ impl Config {
             }
         }
         if s.admin_listen == Some(s.listen) {
-            return Err((
+            errors.push((
                 "server.admin_listen".into(),
                 "must differ from server.listen: the admin listener is not public".into(),
             ));
         }
         if s.max_connections == 0 {
-            return Err(("server.max_connections".into(), "must be at least 1".into()));
+            errors.push(("server.max_connections".into(), "must be at least 1".into()));
         }
         for (key, d) in [
             ("server.header_read_timeout", s.header_read_timeout),
@@ -357,17 +440,17 @@ impl Config {
             ("upstream.connection_wait", self.upstream.connection_wait),
         ] {
             if d.get().is_zero() {
-                return Err((key.into(), "must be longer than 0".into()));
+                errors.push((key.into(), "must be longer than 0".into()));
             }
         }
         if self.upstream.max_connections_per_host == 0 {
-            return Err((
+            errors.push((
                 "upstream.max_connections_per_host".into(),
                 "must be at least 1".into(),
             ));
         }
         if self.upstream.max_body_bytes.get() == 0 {
-            return Err((
+            errors.push((
                 "upstream.max_body_bytes".into(),
                 "must be larger than 0".into(),
             ));
@@ -375,22 +458,24 @@ impl Config {
         if self.upstream.user_agent.trim().is_empty()
             || http::HeaderValue::from_str(&self.upstream.user_agent).is_err()
         {
-            return Err((
+            errors.push((
                 "upstream.user_agent".into(),
                 "must be a non-empty header value".into(),
             ));
         }
         for (host, origin) in &self.upstream.origins {
             let key = format!("upstream.origins.\"{host}\"");
-            check_host(host).map_err(|r| (key.clone(), r))?;
+            if let Err(r) = check_host(host) {
+                errors.push((key.clone(), r));
+            }
             if !matches!(origin.scheme(), "http" | "https") || origin.host_str().is_none() {
-                return Err((
-                    key,
+                errors.push((
+                    key.clone(),
                     "must be an http(s) URL such as \"http://127.0.0.1:9001\"".into(),
                 ));
             }
             if origin.path() != "/" || origin.query().is_some() || !origin.username().is_empty() {
-                return Err((
+                errors.push((
                     key,
                     "must be scheme, host and port only, without a path".into(),
                 ));
@@ -398,7 +483,7 @@ impl Config {
         }
         let c = &self.cache;
         if c.max_bytes.get() > 0 && c.max_object_bytes > c.max_bytes {
-            return Err((
+            errors.push((
                 "cache.max_object_bytes".into(),
                 "must not exceed cache.max_bytes".into(),
             ));
@@ -406,23 +491,23 @@ impl Config {
         if let Some(tls) = &self.tls {
             for (key, path) in [("tls.cert", &tls.cert), ("tls.key", &tls.key)] {
                 if let Err(e) = std::fs::metadata(path) {
-                    return Err((key.into(), format!("cannot read {}: {e}", path.display())));
+                    errors.push((key.into(), format!("cannot read {}: {e}", path.display())));
                 }
             }
         }
         if self.sites.is_empty() {
-            return Err(("site".into(), "at least one [[site]] is needed".into()));
+            errors.push(("site".into(), "at least one [[site]] is needed".into()));
         }
         let needs_key = self.sites.iter().any(|s| s.proxy_all_images);
         match &s.signing_key {
             Some(k) if k.expose().len() < 16 => {
-                return Err((
+                errors.push((
                     "server.signing_key".into(),
                     "must be at least 16 bytes long".into(),
                 ));
             }
             None if needs_key => {
-                return Err((
+                errors.push((
                     "server.signing_key".into(),
                     "is required when a site sets proxy_all_images = true (signed /_/img/ URLs)"
                         .into(),
@@ -431,10 +516,12 @@ impl Config {
             _ => {}
         }
         for (i, site) in self.sites.iter().enumerate() {
-            validate_site(site).map_err(|(k, r)| (format!("site[{i}].{k}"), r))?;
+            for (k, r) in validate_site(site) {
+                errors.push((format!("site[{i}].{k}"), r));
+            }
             for (j, other) in self.sites[..i].iter().enumerate() {
                 if other.name == site.name {
-                    return Err((
+                    errors.push((
                         format!("site[{i}].name"),
                         format!("site[{j}] already has the name {:?}", site.name),
                     ));
@@ -445,7 +532,7 @@ impl Config {
                         .iter()
                         .any(|h| other.hosts.iter().any(|o| o.eq_ignore_ascii_case(h)));
                 if other.mount == site.mount && hosts_overlap {
-                    return Err((
+                    errors.push((
                         format!("site[{i}].mount"),
                         format!(
                             "site[{j}] ({:?}) is already mounted at {:?} for the same hosts",
@@ -455,52 +542,53 @@ impl Config {
                 }
             }
         }
-        Ok(())
+        errors
     }
 }
 
-fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
-    let e = |k: &str, r: String| Err((k.to_owned(), r));
+fn validate_site(site: &SiteConfig) -> Vec<(String, String)> {
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let e = |k: &str, r: String| (k.to_owned(), r);
     if site.name.is_empty()
         || !site
             .name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return e(
+        errors.push(e(
             "name",
             "must be non-empty and use only letters, digits, '-' and '_'".into(),
-        );
+        ));
     }
     match Url::parse(&site.upstream) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
             if u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
-                return e(
+                errors.push(e(
                     "upstream",
                     "must be scheme, host and an optional path, without query, fragment or user"
                         .into(),
-                );
+                ));
             }
         }
         Ok(u) => {
-            return e(
+            errors.push(e(
                 "upstream",
                 format!("must be an http or https URL, not {:?}", u.scheme()),
-            );
+            ));
         }
-        Err(err) => return e("upstream", format!("not a URL: {err}")),
+        Err(err) => errors.push(e("upstream", format!("not a URL: {err}"))),
     }
     if !site.mount.starts_with('/') || !site.mount.ends_with('/') {
-        return e(
+        errors.push(e(
             "mount",
             "must start and end with '/' (e.g. \"/\" or \"/news/\")".into(),
-        );
+        ));
     }
     if site.mount.starts_with("/_/") {
-        return e(
+        errors.push(e(
             "mount",
             "paths under /_/ belong to the mirror itself".into(),
-        );
+        ));
     }
     if site.mount.contains("//")
         || site
@@ -508,10 +596,10 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
             .split('/')
             .any(|seg| seg == "." || seg == ".." || seg.contains('%') || seg.contains('?'))
     {
-        return e(
+        errors.push(e(
             "mount",
             "must be a plain path (no '//', '.', '..', '%', '?')".into(),
-        );
+        ));
     }
     for (key, list) in [
         ("aliases", &site.aliases),
@@ -519,11 +607,13 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
         ("asset_hosts", &site.asset_hosts),
     ] {
         for (n, host) in list.iter().enumerate() {
-            check_host(host).map_err(|r| (format!("{key}[{n}]"), r))?;
+            if let Err(r) = check_host(host) {
+                errors.push((format!("{key}[{n}]"), r));
+            }
         }
     }
     if site.methods.is_empty() {
-        return e("methods", "must list at least one method".into());
+        errors.push(e("methods", "must list at least one method".into()));
     }
     for (n, m) in site.methods.iter().enumerate() {
         // Any token (RFC 9110 §9.1), e.g. M-SEARCH; CONNECT is never forwarded.
@@ -532,7 +622,7 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         let ok = token && http::Method::from_str(m).is_ok_and(|m| m != http::Method::CONNECT);
         if !ok {
-            return Err((
+            errors.push((
                 format!("methods[{n}]"),
                 format!("{m:?} is not an HTTP method the mirror forwards"),
             ));
@@ -540,20 +630,22 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
     }
     for (n, sel) in site.remove.iter().enumerate() {
         if let Err(err) = lol_html::Selector::from_str(sel) {
-            return Err((
+            errors.push((
                 format!("remove[{n}]"),
                 format!("selector {sel:?} cannot be used: {err}"),
             ));
         }
     }
-    check_template(&site.footer).map_err(|r| ("footer".to_owned(), r))?;
+    if let Err(r) = check_template(&site.footer) {
+        errors.push(("footer".to_owned(), r));
+    }
     for (n, item) in site.nav.iter().enumerate() {
         if item.label.trim().is_empty() {
-            return Err((format!("nav[{n}].label"), "must not be empty".into()));
+            errors.push((format!("nav[{n}].label"), "must not be empty".into()));
         }
         let href = item.href.trim();
         if href.is_empty() || href.to_ascii_lowercase().starts_with("javascript:") {
-            return Err((
+            errors.push((
                 format!("nav[{n}].href"),
                 "must be a URL or a path on the mirror".into(),
             ));
@@ -561,7 +653,7 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
     }
     if let Some(a) = &site.article {
         if let Err(e) = a.selectors().validate() {
-            return Err((
+            errors.push((
                 "article".to_owned(),
                 format!("a selector cannot be used: {e}"),
             ));
@@ -576,11 +668,11 @@ fn validate_site(site: &SiteConfig) -> Result<(), (String, String)> {
             ("tags", &a.tags),
         ] {
             if sel.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                return Err((format!("article.{key}"), "must not be empty".into()));
+                errors.push((format!("article.{key}"), "must not be empty".into()));
             }
         }
     }
-    Ok(())
+    errors
 }
 
 /// A bare host name (no scheme, port or path), as written in `aliases`,
