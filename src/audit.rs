@@ -644,18 +644,11 @@ fn attr_kind(el: &Element, tag: &str, name: &str) -> Option<Kind> {
                 .into_iter()
                 .find(|k| !k.is_empty())
                 .unwrap_or_default();
-            match key.as_str() {
-                "og:url" | "twitter:url" => Some(Kind::Link),
-                "og:image"
-                | "og:image:url"
-                | "og:image:secure_url"
-                | "twitter:image"
-                | "twitter:image:src"
-                | "image"
-                | "thumbnail"
-                | "msapplication-tileimage" => Some(Kind::Image),
-                _ if lower("http-equiv") == "refresh" => Some(Kind::Link),
-                _ => None,
+            match crate::html::meta_url_place(&key) {
+                Some(crate::url_map::Place::Image) => Some(Kind::Image),
+                Some(_) => Some(Kind::Link),
+                None if lower("http-equiv") == "refresh" => Some(Kind::Link),
+                None => None,
             }
         }
         _ => None,

@@ -198,21 +198,31 @@ pub fn upstream_request(
 /// cache keys on: one entry per language readers ask first, not one per
 /// browser's list.
 pub fn first_language(headers: &mut HeaderMap) {
-    let tag = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|t| t.split(';').next().unwrap_or("").trim())
-        .filter(|t| {
-            (2..=35).contains(&t.len())
-                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && t.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        })
-        .and_then(|t| HeaderValue::from_str(t).ok());
+    let Some(value) = headers.get(header::ACCEPT_LANGUAGE) else {
+        return;
+    };
+    let tag = first_tag(value.as_bytes());
+    let one_line = headers.get_all(header::ACCEPT_LANGUAGE).iter().count() == 1;
+    if one_line && tag.is_some_and(|t| t.len() == value.len()) {
+        // Already one plain tag (the common case): nothing to copy.
+        return;
+    }
+    let tag = tag.and_then(|t| HeaderValue::from_bytes(t).ok());
     headers.remove(header::ACCEPT_LANGUAGE);
     if let Some(tag) = tag {
         headers.insert(header::ACCEPT_LANGUAGE, tag);
     }
+}
+
+/// The first language tag of an `Accept-Language` value, if it is a plain
+/// tag (letters, digits, `-`; 2 to 35 bytes, starting with a letter).
+fn first_tag(value: &[u8]) -> Option<&[u8]> {
+    let item = value.split(|b| *b == b',').next()?;
+    let tag = item.split(|b| *b == b';').next()?.trim_ascii();
+    let plain = (2..=35).contains(&tag.len())
+        && tag.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && tag.first().is_some_and(u8::is_ascii_alphabetic);
+    plain.then_some(tag)
 }
 
 fn is_hop_by_hop(headers: &HeaderMap, name: &HeaderName) -> bool {

@@ -513,8 +513,7 @@ impl PageContext {
                             || matches!(n.as_str(), "src" | "action" | "formaction")))
             })
             .collect();
-        let lazy_target = scripts_removed || self.in_noscript.load(Ordering::Relaxed);
-        if names.is_empty() && !lazy_target {
+        if names.is_empty() && !scripts_removed {
             return Ok(());
         }
         let tag = el.tag_name();
@@ -710,25 +709,17 @@ impl PageContext {
             .or_else(|| el.get_attribute("itemprop"))
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let place = match key.as_str() {
-            "og:url" | "twitter:url" => Some(Place::Link),
-            "og:image"
-            | "og:image:url"
-            | "og:image:secure_url"
-            | "twitter:image"
-            | "twitter:image:src"
-            | "image"
-            | "thumbnail"
-            | "msapplication-tileimage" => Some(Place::Image),
+        let place = match meta_url_place(&key) {
+            Some(place) => Some(place),
             // Any other meta whose content is a URL (`itemprop=contentUrl`,
             // `logo`, `embedUrl`, ...): mapped when it is on a served host.
-            k if !k.is_empty() => el
+            None if !key.is_empty() => el
                 .get_attribute("content")
                 .filter(|c| looks_like_url(&decode_attr(c)))
                 .map(|_| {
                     if ["image", "logo", "thumbnail", "icon"]
                         .iter()
-                        .any(|w| k.contains(w))
+                        .any(|w| key.contains(w))
                     {
                         Place::Image
                     } else {
@@ -812,6 +803,24 @@ impl UrlSource for PageContext {
 
     fn map(&self, url: &str) -> Mapped {
         PageContext::map(self, url, Place::Resource)
+    }
+}
+
+/// The URL place of a `<meta>` whose `property`/`name`/`itemprop` is `key`
+/// (lower-case) and whose `content` is always a URL: the page's own URL or
+/// an image. Shared by the rewriter and `newsmirror audit`.
+pub fn meta_url_place(key: &str) -> Option<Place> {
+    match key {
+        "og:url" | "twitter:url" => Some(Place::Link),
+        "og:image"
+        | "og:image:url"
+        | "og:image:secure_url"
+        | "twitter:image"
+        | "twitter:image:src"
+        | "image"
+        | "thumbnail"
+        | "msapplication-tileimage" => Some(Place::Image),
+        _ => None,
     }
 }
 

@@ -181,6 +181,20 @@ impl Browser {
     }
 
     /// Waits (bounded) until the document has loaded, images included.
+    /// Runs `script` until its value satisfies `done` (at most ~10 s);
+    /// returns the last value.
+    async fn poll(&self, script: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let mut value = Value::Null;
+        for _ in 0..200 {
+            value = self.run(script).await;
+            if done(&value) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        value
+    }
+
     async fn wait_loaded(&self) {
         for _ in 0..600 {
             if self.run("return document.readyState").await == "complete" {
@@ -427,22 +441,13 @@ async fn lazy_images_of_the_demo_appear_without_scripts() {
                  window.scrollTo(0, 0); return 0",
             )
             .await;
-        let mut images = Value::Null;
-        for _ in 0..100 {
-            images = browser
-                .run(
-                    "return Array.from(document.querySelectorAll('article img, figure img, main img')).map(i => \
-                     [i.currentSrc || i.src, i.complete, i.naturalWidth])",
-                )
-                .await;
-            let done = images
-                .as_array()
-                .is_some_and(|a| a.iter().all(|i| i[1] == true));
-            if done {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let images = browser
+            .poll(
+                "return Array.from(document.querySelectorAll('article img, figure img, main img')).map(i => \
+                 [i.currentSrc || i.src, i.complete, i.naturalWidth])",
+                |v| v.as_array().is_some_and(|a| a.iter().all(|i| i[1] == true)),
+            )
+            .await;
         let images = images.as_array().cloned().unwrap_or_default();
         assert!(!images.is_empty(), "{path}: the article has images");
         for i in &images {
@@ -504,46 +509,24 @@ fetch('https://' + host + '/data.json?n=' + Date.now())
     browser.wait_loaded().await;
     // The first load is not the worker's: the mirror's policy refuses the
     // request to another host, so nothing left the page.
-    let mut first = Value::Null;
-    for _ in 0..200 {
-        first = browser
-            .run("return document.getElementById('out').textContent")
-            .await;
-        if first != "waiting" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    const OUT: &str = "return document.getElementById('out').textContent";
+    let first = browser.poll(OUT, |v| v != "waiting").await;
     assert!(
         first.as_str().is_some_and(|t| t.starts_with("failed")),
         "refused by the policy on the first load: {first}"
     );
     // Until the worker is active and controls the page.
-    let mut controlled = false;
-    for _ in 0..200 {
-        let c = browser
-            .run("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
-            .await;
-        if c == true {
-            controlled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(controlled, "the worker took control of the page");
+    let controlled = browser
+        .poll(
+            "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
+            |v| v == true,
+        )
+        .await;
+    assert_eq!(controlled, true, "the worker took control of the page");
     let before = hits.get();
     browser.goto(&format!("{origin}/page.htm")).await;
     browser.wait_loaded().await;
-    let mut out = Value::Null;
-    for _ in 0..200 {
-        out = browser
-            .run("return document.getElementById('out').textContent")
-            .await;
-        if out != "waiting" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let out = browser.poll(OUT, |v| v != "waiting").await;
     assert_eq!(
         out, r#"{"ok":"through the mirror"}"#,
         "the fetch was answered"

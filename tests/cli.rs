@@ -121,10 +121,11 @@ async fn demo_command_serves_the_sample_site_and_prints_its_url() {
     assert!(html.contains("/news/2026/11/"));
 }
 
-#[tokio::test]
-async fn serve_command_reads_config_and_listen_override() {
-    let (up, hits) = upstream(Router::new().fallback(|| async { "from upstream" })).await;
-    let f = write_config(&config(up, ""));
+/// Starts `newsmirror serve` with `config_text` on a free port (given in
+/// `NEWSMIRROR_LISTEN`), its standard error to `stderr`; returns the child
+/// and the first answer to `GET /x`, once it serves.
+async fn serve_and_get(config_text: &str, stderr: Stdio) -> (Running, Option<String>) {
+    let f = write_config(config_text);
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -133,23 +134,29 @@ async fn serve_command_reads_config_and_listen_override() {
         .args(["serve", "--config"])
         .arg(f.path())
         .env("NEWSMIRROR_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
-    let _running = Running(child);
-    let mut answer = None;
+    let running = Running(child);
     for _ in 0..100 {
         if let Ok(r) = client()
             .get(format!("http://127.0.0.1:{port}/x"))
             .send()
             .await
         {
-            answer = Some(r.text().await.unwrap());
-            break;
+            return (running, Some(r.text().await.unwrap()));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    (running, None)
+}
+
+#[tokio::test]
+async fn serve_command_reads_config_and_listen_override() {
+    let (up, hits) = upstream(Router::new().fallback(|| async { "from upstream" })).await;
+    let (_running, answer) = serve_and_get(&config(up, ""), Stdio::null()).await;
     assert_eq!(answer.as_deref(), Some("from upstream"));
     assert_eq!(hits.get(), 1);
 }
@@ -159,35 +166,9 @@ async fn serve_command_reads_config_and_listen_override() {
 #[tokio::test]
 async fn logs_to_a_file_have_no_colour_codes_and_short_durations() {
     let (up, _) = upstream(Router::new().fallback(|| async { "from upstream" })).await;
-    let f = write_config(&config(up, ""));
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
     let log = tempfile::NamedTempFile::new().unwrap();
-    let child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(f.path())
-        .env("NEWSMIRROR_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log.reopen().unwrap())
-        .spawn()
-        .unwrap();
-    let running = Running(child);
-    let mut served = false;
-    for _ in 0..100 {
-        if client()
-            .get(format!("http://127.0.0.1:{port}/x"))
-            .send()
-            .await
-            .is_ok()
-        {
-            served = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (running, answer) = serve_and_get(&config(up, ""), log.reopen().unwrap().into()).await;
+    let served = answer.is_some();
     assert!(served);
     tokio::time::sleep(Duration::from_millis(200)).await;
     drop(running);

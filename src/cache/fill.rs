@@ -82,10 +82,6 @@ impl FillBudget {
     pub fn used(&self) -> u64 {
         self.used.load(Ordering::Acquire)
     }
-
-    pub fn limit(&self) -> u64 {
-        self.limit
-    }
 }
 
 /// What a fill turned out to be.

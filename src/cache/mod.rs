@@ -408,11 +408,6 @@ impl Cache {
         self.metrics.fills_in_flight.set(fills.len() as i64);
     }
 
-    /// Bytes kept by fills in flight now, and their budget.
-    pub fn fill_bytes(&self) -> (u64, u64) {
-        (self.fill_budget.used(), self.fill_budget.limit())
-    }
-
     /// Removes every entry stored for one of `urls` (upstream URLs) or
     /// tagged with one of `keys`; returns how many went.
     pub async fn purge(&self, urls: &[String], keys: &[String]) -> (usize, usize) {
