@@ -56,9 +56,10 @@ impl App {
     /// An app whose upstream client was built by the caller (tests trust their own CA).
     pub fn with_upstream(config: Config, upstream: Upstream) -> Result<Arc<App>, StartError> {
         let sites = Site::all_from(&config).map_err(|e| StartError(e.to_string()))?;
+        let worker = crate::worker::Worker::new(&sites);
         let rules = sites
             .iter()
-            .map(|s| SiteRules::new(s).map(Arc::new))
+            .map(|s| SiteRules::new(s, &worker.page_tag).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError)?;
         let mapper = Arc::new(UrlMapper::for_server(&sites, &config.server));
@@ -67,7 +68,6 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let cache = Cache::new(&config.cache, metrics.clone());
         let trusted = crate::request_id::Trusted::new(&config.server.trusted_proxies);
-        let worker = crate::worker::Worker::new(&sites);
         let csp = crate::csp_report::CspReports::new(&metrics, &sites);
         Ok(Arc::new(App {
             worker,
@@ -102,6 +102,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/_/healthz", get(healthz))
         .route("/_/static/newsmirror.css", get(stylesheet))
         .route(crate::worker::WORKER_PATH, get(service_worker))
+        .route(crate::worker::PAGE_SCRIPT_PATH, get(page_script))
+        .route(crate::worker::VOID_PATH, any(void))
         .route("/_/api/article", get(crate::api::article))
         .route("/_/api/openapi.json", get(crate::api::openapi))
         .route("/_/csp-report", post(crate::csp_report::receive))
@@ -207,6 +209,41 @@ async fn service_worker(State(app): State<Arc<App>>) -> Response {
     h.insert(
         http::HeaderName::from_static("service-worker-allowed"),
         HeaderValue::from_static("/"),
+    );
+    r
+}
+
+/// `GET /_/rt.js?v=…`: the page script; its URL changes with its content.
+/// Cached for good only under this instance's own version: during a
+/// rolling change of configuration another instance's version may be
+/// asked of this one, and a CDN must not keep this script under it.
+async fn page_script(State(app): State<Arc<App>>, uri: http::Uri) -> Response {
+    let mut r = app.worker.page_script.clone().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    let own = uri.query() == Some(app.worker.page_version.as_str());
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if own {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
+    );
+    r
+}
+
+/// `/_/void`, any method: where the page script sends a request for a host
+/// the mirror does not serve. Nothing is fetched; the empty answer lets
+/// the page go on (a script's `load` fires, a beacon is accepted).
+async fn void() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
     );
     r
 }

@@ -69,6 +69,10 @@ const DATA_WITH_RULES: &[&str] = &["data-src", "data-srcset", "data-original", "
 pub struct SiteRules {
     remove: Vec<Selector>,
     builtin: Vec<(Selector, Rule)>,
+    /// Put first in `<head>` after [`HEAD_START`]: the page script's tag
+    /// when the site's scripts run (`crate::worker`), the no-script style
+    /// otherwise.
+    head: String,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -136,8 +140,9 @@ fn document_only(rule: Rule) -> bool {
 
 impl SiteRules {
     /// Compiles the built-in selectors and the site's `remove` list
-    /// (validated at config load, so a failure here is a bug in the list).
-    pub fn new(site: &Site) -> Result<SiteRules, String> {
+    /// (validated at config load, so a failure here is a bug in the list);
+    /// `page_script_tag` is what pages whose scripts run load first.
+    pub fn new(site: &Site, page_script_tag: &str) -> Result<SiteRules, String> {
         let remove = site
             .remove
             .iter()
@@ -151,7 +156,16 @@ impl SiteRules {
                     .map_err(|e| format!("{s}: {e}"))
             })
             .collect::<Result<_, _>>()?;
-        Ok(SiteRules { remove, builtin })
+        let head = if site.scripts_removed() {
+            NO_SCRIPT_STYLE
+        } else {
+            page_script_tag
+        };
+        Ok(SiteRules {
+            remove,
+            builtin,
+            head: format!("{HEAD_START}{head}"),
+        })
     }
 }
 
@@ -275,12 +289,11 @@ impl PageContext {
             Rule::Attr(name, place) => self.rewrite_attr(el, name, place),
             Rule::Style => self.on_style_attr(el),
             Rule::Meta => self.on_meta(el),
-            Rule::Head => self.on_head(el),
-            Rule::Body => self.on_body(el),
             Rule::Any => self.on_any(el),
             Rule::Script => self.on_script(el),
-            // Handled where the fragment rewriter's rules are at hand.
-            Rule::Noscript | Rule::Srcdoc => Ok(()),
+            // Handled in `PageRewriter::build`, where the site's rules are
+            // at hand (the fragment rewriter's, the injected head).
+            Rule::Noscript | Rule::Srcdoc | Rule::Head | Rule::Body => Ok(()),
             Rule::Src => {
                 let place = match el.tag_name().as_str() {
                     "img" | "input" | "video" | "audio" | "source" | "track" | "image" => {
@@ -435,19 +448,20 @@ impl PageContext {
             .get_attribute("as")
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let place = if rels.iter().any(|r| r.contains("icon")) || as_attr == "image" {
-            Place::Image
-        } else if has("stylesheet")
-            || has("preload")
-            || has("modulepreload")
-            || has("prefetch")
-            || has("prerender")
-            || has("manifest")
-        {
-            Place::Resource
-        } else {
-            Place::Link
-        };
+        let place =
+            if rels.iter().any(|r| r.contains("icon")) || has("image_src") || as_attr == "image" {
+                Place::Image
+            } else if has("stylesheet")
+                || has("preload")
+                || has("modulepreload")
+                || has("prefetch")
+                || has("prerender")
+                || has("manifest")
+            {
+                Place::Resource
+            } else {
+                Place::Link
+            };
         if has("canonical") {
             if let Some(raw) = el.get_attribute("href")
                 && let Some(new) = self.replacement(&decode_attr(&raw), Place::Link)
@@ -511,6 +525,7 @@ impl PageContext {
                     || (scripts_removed
                         && (n.starts_with("on")
                             || matches!(n.as_str(), "src" | "action" | "formaction")))
+                    || may_hold_a_url(n)
             })
             .collect();
         if names.is_empty() && !scripts_removed {
@@ -545,6 +560,18 @@ impl PageContext {
                         el.set_attribute(n, &escape_attr(&new))?;
                     }
                 }
+                // Any other attribute, decided by its value: an absolute URL
+                // (`img[datasrc]`, `img[src-orig]`, `img[rel:bf_image_src]`,
+                // `span[guid]`) is an image on an image element or under an
+                // image-like name, else a link.
+                n if may_hold_a_url(n) && is_absolute_url(&value) => {
+                    let image = matches!(tag.as_str(), "img" | "source" | "picture" | "image")
+                        || image_like(n, "");
+                    let place = if image { Place::Image } else { Place::Link };
+                    if let Some(new) = self.replacement(&value, place) {
+                        el.set_attribute(n, &escape_attr(&new))?;
+                    }
+                }
                 _ => {}
             }
         }
@@ -566,7 +593,12 @@ impl PageContext {
     /// A `data-*` attribute holding JSON (a widget's settings): the URLs of
     /// served hosts inside it, as in script text.
     fn rewrite_json_attr(&self, el: &mut Element, name: &str, value: &str) -> HandlerResult {
-        if let Some(new) = crate::text_urls::rewrite_all(value, self) {
+        let new = if image_like(name, "") {
+            crate::text_urls::rewrite_all(value, &JsonImages(self))
+        } else {
+            crate::text_urls::rewrite_all(value, self)
+        };
+        if let Some(new) = new {
             el.set_attribute(name, &escape_attr(&new))?;
         }
         Ok(())
@@ -579,7 +611,17 @@ impl PageContext {
             return self.rewrite_json_attr(el, name, value);
         }
         let v = value.trim();
-        if v.len() > 8192 || !looks_like_url(v) {
+        if v.len() > 8192 {
+            return Ok(());
+        }
+        if !looks_like_url(v) {
+            // A URL inside a longer value (`data-dsqidentifier="600475
+            // https://www.site/?p=600475"`): served hosts' URLs, as in text.
+            if v.contains("//")
+                && let Some(new) = crate::text_urls::rewrite_all(value, self)
+            {
+                el.set_attribute(name, &escape_attr(&new))?;
+            }
             return Ok(());
         }
         let map = |u: &str| match self.map(u, Place::Link) {
@@ -734,35 +776,31 @@ impl PageContext {
         {
             el.set_attribute("content", &escape_attr(&self.mapper.absolute(&new)))?;
         } else if let Some(content) = el.get_attribute("content")
-            && content.contains("//")
             && let Some(new) = crate::text_urls::rewrite_all(&decode_attr(&content), self)
         {
             // URLs inside a structured value (`msapplication-task`:
-            // `name=..;action-uri=https://www.site/feed/;icon-uri=...`).
+            // `name=..;action-uri=https://www.site/feed/;icon-uri=...`, or
+            // JSON: `{"url":"https:\/\/www.site\/a"}`).
             el.set_attribute("content", &escape_attr(&new))?;
         }
         Ok(())
     }
 
-    fn on_head(&self, el: &mut Element) -> HandlerResult {
+    fn on_head(&self, el: &mut Element, head: &str) -> HandlerResult {
         if !self.head_done.swap(true, Ordering::Relaxed) {
-            if self.site.scripts_removed() {
-                el.prepend(NO_SCRIPT_STYLE, ContentType::Html);
-            } else {
-                el.prepend(crate::worker::REGISTRATION, ContentType::Html);
-            }
-            el.prepend(HEAD_START, ContentType::Html);
+            el.prepend(head, ContentType::Html);
         }
         Ok(())
     }
 
-    fn on_body(self: &Arc<Self>, el: &mut Element) -> HandlerResult {
+    /// `head`: what `<head>` would have got, for a page without one.
+    fn on_body(self: &Arc<Self>, el: &mut Element, head: &str) -> HandlerResult {
         if self.nav_done.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
         let mut top = String::new();
         if !self.head_done.swap(true, Ordering::Relaxed) {
-            top.push_str(STYLESHEET_LINK);
+            top.push_str(head);
         }
         top.push_str(&self.site.nav_html);
         el.prepend(&top, ContentType::Html);
@@ -796,13 +834,40 @@ impl PageContext {
     }
 }
 
+/// URLs in script and JSON text: those of served hosts, and, when the
+/// site proxies all images, photo URLs of any host (by their extension:
+/// `"https:\/\/cdn.other\/a.jpg"` in a gallery's state), which become
+/// signed image URLs that the page's scripts then load from the mirror.
 impl UrlSource for PageContext {
     fn is_mapped_host(&self, host: &str) -> bool {
-        self.mapper.is_mapped_host(host)
+        self.site.proxy_all_images || self.mapper.is_mapped_host(host)
     }
 
     fn map(&self, url: &str) -> Mapped {
-        PageContext::map(self, url, Place::Resource)
+        match PageContext::map(self, url, Place::Resource) {
+            Mapped::External(u) if self.site.proxy_all_images && photo_like(u.path()) => {
+                PageContext::map(self, url, Place::Image)
+            }
+            other => other,
+        }
+    }
+}
+
+/// The URLs inside a JSON attribute whose name says image (msn's
+/// `data-src='{"default":"//img-s-msn-com.akamaized.net/…/BBX.img?h=…"}'`):
+/// every one is an image, whatever its extension.
+struct JsonImages<'a>(&'a PageContext);
+
+impl UrlSource for JsonImages<'_> {
+    fn is_mapped_host(&self, host: &str) -> bool {
+        self.0.is_mapped_host(host)
+    }
+
+    fn map(&self, url: &str) -> Mapped {
+        match PageContext::map(self.0, url, Place::Resource) {
+            Mapped::External(_) => PageContext::map(self.0, url, Place::Image),
+            other => other,
+        }
     }
 }
 
@@ -853,7 +918,55 @@ fn names_a_url(name: &str) -> bool {
         )
         && (name.contains("url")
             || name.contains("uri")
-            || matches!(name, "cite" | "itemid" | "longdesc"))
+            || matches!(name, "cite" | "itemid" | "longdesc" | "app-argument"))
+}
+
+/// An attribute the generic rule reads the value of, to see whether it is
+/// a URL: any but those of the other rules and those that never hold a
+/// URL to map (the common ones are not even read: this runs on every
+/// element).
+fn may_hold_a_url(name: &str) -> bool {
+    !(name.starts_with("data-")
+        || name.starts_with("aria-")
+        || name.ends_with("srcset")
+        || name.starts_with("on")
+        || name.starts_with("xmlns")
+        || names_a_url(name)
+        || matches!(
+            name,
+            // Mapped by rules of their own.
+            "href" | "xlink:href" | "src" | "srcset" | "poster" | "background" | "action"
+                | "formaction" | "data" | "style" | "content" | "srcdoc"
+                // Text, identifiers, vocabulary and presentation.
+                | "class" | "id" | "name" | "type" | "rel" | "rev" | "lang" | "dir" | "role"
+                | "title" | "alt" | "value" | "placeholder" | "label" | "for" | "width"
+                | "height" | "sizes" | "media" | "loading" | "decoding" | "fetchpriority"
+                | "target" | "tabindex" | "hidden" | "async" | "defer" | "crossorigin"
+                | "integrity" | "referrerpolicy" | "charset" | "http-equiv" | "property"
+                | "itemprop" | "itemtype" | "itemscope" | "prefix" | "typeof" | "vocab"
+                | "method" | "enctype" | "autocomplete" | "maxlength" | "checked"
+                | "selected" | "disabled" | "readonly" | "required" | "colspan" | "rowspan"
+                | "border" | "align" | "valign" | "cellpadding" | "cellspacing" | "scope"
+                | "headers" | "nonce" | "translate" | "draggable" | "spellcheck"
+                | "contenteditable" | "frameborder" | "allowfullscreen" | "allow"
+                | "scrolling" | "sandbox" | "viewbox" | "d" | "fill" | "stroke"
+                | "stroke-width" | "transform" | "points" | "x" | "y" | "cx" | "cy" | "r"
+                | "rx" | "ry" | "x1" | "x2" | "y1" | "y2" | "version" | "focusable"
+        ))
+}
+
+/// One `http://…`, `https://…` or `//host…` URL: what the generic rule
+/// maps in an attribute of unknown meaning (a root-relative value there
+/// may be anything, and a value with spaces is more than a URL).
+fn is_absolute_url(v: &str) -> bool {
+    let v = v.trim();
+    if v.contains(|c: char| c.is_ascii_whitespace()) {
+        return false;
+    }
+    let lower = v.get(..8).unwrap_or(v).to_ascii_lowercase();
+    lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || (v.starts_with("//") && v.as_bytes().get(2).is_some_and(u8::is_ascii_alphanumeric))
 }
 
 /// A value that is JSON rather than a URL (`{...}`, `[...]`).
@@ -877,6 +990,17 @@ fn image_like(name: &str, path: &str) -> bool {
         ]
         .iter()
         .any(|w| name.contains(w))
+}
+
+/// A path that names a photograph (`.jpg`, `.png`, `.webp`, `.avif`): what a
+/// script's state holds for a gallery. Not `.gif` (the usual tracking
+/// pixel, which the mirror would otherwise fetch for every reader) nor
+/// `.svg`.
+fn photo_like(path: &str) -> bool {
+    let path = path.to_ascii_lowercase();
+    [".jpg", ".jpeg", ".png", ".webp", ".avif"]
+        .iter()
+        .any(|e| path.ends_with(e))
 }
 
 /// `javascript:` as the URL parser reads it (tabs, newlines and leading
@@ -1035,6 +1159,16 @@ impl PageRewriter {
                     let rules = rules.clone();
                     ElementContentHandlers::default()
                         .element(move |el: &mut Element| on_srcdoc(&c, &rules, el))
+                }
+                Rule::Head => {
+                    let rules = rules.clone();
+                    ElementContentHandlers::default()
+                        .element(move |el: &mut Element| c.on_head(el, &rules.head))
+                }
+                Rule::Body => {
+                    let rules = rules.clone();
+                    ElementContentHandlers::default()
+                        .element(move |el: &mut Element| c.on_body(el, &rules.head))
                 }
                 _ => ElementContentHandlers::default()
                     .element(move |el: &mut Element| c.on_element(rule, el)),

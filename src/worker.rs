@@ -1,9 +1,23 @@
-//! The mirror's service worker (`GET /_/sw.js`): URLs that a page's
-//! scripts build at run time, to a mirrored site or asset host, are sent to
-//! their mirror URL; anything else the worker sees is answered locally with
-//! an empty response. It can reach only routes the mirror already serves:
-//! it only rewrites a URL's origin and path prefix, from a table made from
-//! the configuration at start, and fetches the result from its own origin.
+//! Run-time URL mapping, for pages whose scripts are kept: what a page's
+//! scripts build after the mirror rewrote its markup.
+//!
+//! - **The page script** (`GET /_/rt.js`, the first script in `<head>`):
+//!   hooks the places a script hands the browser a URL (element
+//!   properties and attributes, `fetch`, XHR, beacons, `EventSource`,
+//!   `WebSocket`, markup written with `innerHTML`/`document.write`, style
+//!   `url()`), on the first visit already. A URL of a mirrored site or
+//!   asset host becomes its mirror URL; another host's subresource becomes
+//!   [`VOID_PATH`], the mirror's empty answer, so that the page asks
+//!   nothing of another host and does not wait on a blocked one.
+//! - **The service worker** (`GET /_/sw.js`, registered by the page
+//!   script): the requests the hooks cannot see (a style sheet's fonts, a
+//!   `location` assignment, ...), once it controls the page.
+//!
+//! Both take their tables (host, upstream path prefix, mount; asset
+//! hosts) from the configuration at start and share one mapping function
+//! (`js/mapper.js`), the run-time form of `url_map`'s rules for
+//! absolute URLs. Neither can reach anything the mirror does not serve:
+//! they only change a URL's origin and path prefix to the mirror's own.
 //!
 //! The browser checks the page's Content-Security-Policy *before* a request
 //! reaches a service worker, so with the mirror's policy (`'self'` only) a
@@ -13,7 +27,7 @@
 //! handle, get a policy that also names the mapped hosts
 //! ([`Worker::policy_for_controlled_pages`]). A page loaded without the
 //! worker (the first visit, a browser without service workers) keeps the
-//! `'self'`-only policy: the guarantee does not depend on the worker.
+//! `'self'`-only policy: the guarantee depends on neither script.
 
 use crate::headers::CSP_SCRIPTS_KEPT;
 use crate::site::Site;
@@ -24,14 +38,27 @@ pub const WORKER_HEADER: &str = "x-newsmirror-worker";
 /// The path the worker is served at.
 pub const WORKER_PATH: &str = "/_/sw.js";
 
-/// Registers the worker (scripts-kept pages, first in `<head>`).
-pub const REGISTRATION: &str = "<script>if(navigator.serviceWorker)\
-navigator.serviceWorker.register('/_/sw.js',{scope:'/'}).catch(function(){});</script>";
+/// The path the page script is served at.
+pub const PAGE_SCRIPT_PATH: &str = "/_/rt.js";
 
-/// The worker's script and the policy of the pages it controls, made once.
+/// The mirror's empty answer to a request for another host (any method:
+/// 204, no body), what the page script sends such requests to.
+pub const VOID_PATH: &str = "/_/void";
+
+/// The two scripts and the policy of the pages the worker controls, made
+/// once at start.
 pub struct Worker {
+    /// `/_/sw.js`.
     pub script: String,
     pub policy_for_controlled_pages: String,
+    /// `/_/rt.js`.
+    pub page_script: String,
+    /// `<script src="/_/rt.js?v=…">`: versioned by the script's content,
+    /// so that the script is cached for good and a new configuration is
+    /// a new URL.
+    pub page_tag: String,
+    /// The query of the page script's URL (`v=…`).
+    pub page_version: String,
 }
 
 impl Worker {
@@ -55,12 +82,14 @@ impl Worker {
         assets.dedup();
         let routes_json = serde_json::to_string(&routes).unwrap_or_else(|_| "[]".into());
         let assets_json = serde_json::to_string(&assets).unwrap_or_else(|_| "[]".into());
+        let tables = format!("var ROUTES = {routes_json};\nvar ASSETS = {assets_json};\n{MAPPER}");
         let script = format!(
             "// newsmirror service worker: run-time URLs of the mirrored sites go to\n\
-             // the mirror; nothing else leaves the page.\n\
-             const ROUTES = {routes_json};\n\
-             const ASSETS = {assets_json};\n{WORKER_BODY}"
+             // the mirror; nothing else leaves the page.\n{tables}{WORKER_BODY}"
         );
+        let page_script = format!("(function () {{\n'use strict';\n{tables}{PAGE_BODY}}})();\n");
+        let page_version = format!("v={:016x}", content_hash(&page_script));
+        let page_tag = format!("<script src=\"{PAGE_SCRIPT_PATH}?{page_version}\"></script>");
         let mut hosts: Vec<String> = routes.iter().map(|r| r.0.clone()).collect();
         hosts.extend(assets);
         hosts.sort();
@@ -68,6 +97,9 @@ impl Worker {
         Worker {
             script,
             policy_for_controlled_pages: policy_naming(&hosts),
+            page_script,
+            page_tag,
+            page_version,
         }
     }
 }
@@ -102,56 +134,18 @@ fn policy_naming(hosts: &[String]) -> String {
         .join("; ")
 }
 
-const WORKER_BODY: &str = r#"
-function mirrorPath(u) {
-  for (const [host, prefix, mount] of ROUTES) {
-    if (u.hostname === host && u.pathname.startsWith(prefix)) {
-      return mount + u.pathname.slice(prefix.length) + u.search;
-    }
-  }
-  if (ASSETS.includes(u.hostname)) {
-    return '/_/asset/' + u.hostname + u.pathname + u.search;
-  }
-  return null;
+/// A stable digest of a script (std's SipHash with its fixed keys: the same
+/// text gives the same version in every process of one build).
+fn content_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
-async function forward(request, path) {
-  const init = {
-    method: request.method,
-    headers: request.headers,
-    credentials: 'same-origin',
-    redirect: 'follow',
-  };
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    init.body = await request.blob();
-  }
-  return fetch(path, init);
-}
-
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
-self.addEventListener('fetch', (event) => {
-  const request = event.request;
-  const url = new URL(request.url);
-  if (url.origin === self.location.origin) {
-    if (request.mode === 'navigate' && request.method === 'GET') {
-      const headers = new Headers(request.headers);
-      headers.set('X-Newsmirror-Worker', '1');
-      event.respondWith(fetch(new Request(request, { headers })));
-    }
-    return;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return;
-  }
-  const path = mirrorPath(url);
-  if (path === null) {
-    event.respondWith(new Response(null, { status: 204 }));
-    return;
-  }
-  event.respondWith(forward(request, path));
-});
-"#;
+const MAPPER: &str = include_str!("js/mapper.js");
+const WORKER_BODY: &str = include_str!("js/sw.js");
+const PAGE_BODY: &str = include_str!("js/page.js");
 
 #[cfg(test)]
 mod tests {

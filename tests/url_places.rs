@@ -456,14 +456,161 @@ async fn urls_in_other_attributes_and_structured_meta_values_are_mapped() {
     let (_, html) = served(
         r#"<blockquote cite="https://www.u.test/quoted.htm">q</blockquote>
         <div addthis:url="https://www.u.test/share.htm"></div>
-        <meta name="msapplication-task" content="name=Feed;action-uri=https://www.u.test/feed/;icon-uri=https://img.u.test/i.ico">"#,
+        <meta name="msapplication-task" content="name=Feed;action-uri=https://www.u.test/feed/;icon-uri=https://img.u.test/i.ico">
+        <meta name="apple-itunes-app" content="app-id=1" app-argument="//www.u.test/id/1">
+        <meta name="contextly-page" content='{"url":"https:\/\/www.u.test\/page.htm"}'>
+        <span data-dsqidentifier="600475 https://www.u.test/?p=600475"></span>
+        <link rel="image_src" href="https://cdn.other.test/lead.jpg">
+        <img datasrc="https://img.u.test/lazy.jpg" src-orig="//cdn.other.test/orig.jpg" alt="https://www.u.test/ is text">
+        <span guid="http://www.u.test/story.htm"></span>
+        <div rel:link="https://www.u.test/x.htm" tw:text="see https://www.u.test/ now"></div>"#,
         "",
     )
     .await;
-    assert_no_host(&html, &["www.u.test", "img.u.test"]);
+    assert_no_host(
+        &html
+            .replace(r#"alt="https://www.u.test/ is text""#, "")
+            .replace(r#"tw:text="see https://www.u.test/ now""#, ""),
+        &["www.u.test", "img.u.test", "cdn.other.test"],
+    );
+    assert!(html.contains(r#"app-argument="/m/id/1""#), "{html}");
+    assert!(
+        html.contains(r#"&quot;url&quot;:&quot;\/m\/page.htm&quot;"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"data-dsqidentifier="600475 /m/?p=600475""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<link rel="image_src" href="/_/img/"#),
+        "{html}"
+    );
+    // Attributes of no known meaning, decided by their value.
+    assert!(
+        html.contains(r#"datasrc="/_/asset/img.u.test/lazy.jpg""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"src-orig="/_/img/"#), "{html}");
+    assert!(html.contains(r#"guid="/m/story.htm""#), "{html}");
+    assert!(html.contains(r#"rel:link="/m/x.htm""#), "{html}");
+    // Text is text (`alt`), and a value with spaces is not a URL.
+    assert!(
+        html.contains(r#"alt="https://www.u.test/ is text""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"tw:text="see https://www.u.test/ now""#),
+        "{html}"
+    );
     assert!(html.contains(r#"cite="/m/quoted.htm""#), "{html}");
     assert!(
         html.contains("action-uri=/m/feed/;icon-uri=/_/asset/img.u.test/i.ico"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn other_hosts_images_in_json_and_script_state_are_signed_when_all_images_are_proxied() {
+    let (_, html) = served(
+        r#"<img data-src='{"default":"//img-s-msn-com.akamaized.net/tenant/BBX9.img?h=100"}' src="/p.gif">
+        <div data-sources='[{"size":"648x365","url":"https:\/\/cdn.other.test\/a\/b.jpg"}]'></div>
+        <script>window.__STATE__ = {"lead":"https:\/\/cdn.other.test\/lead.webp","pixel":"https://pixel.other.test/p.gif","page":"https://news.other.test/story"};</script>"#,
+        "",
+    )
+    .await;
+    // Images of any host: signed mirror URLs (an msn `.img`, by the
+    // attribute's name; the others by their extension).
+    assert_no_host(&html, &["img-s-msn-com.akamaized.net", "cdn.other.test"]);
+    assert!(html.contains("&quot;default&quot;:&quot;/_/img/"), "{html}");
+    assert!(html.contains(r#""lead":"\/_\/img\/"#), "{html}");
+    // A pixel and a page of another host are not the mirror's to fetch.
+    assert!(html.contains("https://pixel.other.test/p.gif"), "{html}");
+    assert!(html.contains("https://news.other.test/story"), "{html}");
+    // Without proxy_all_images, another host's image is left as it is.
+    let (_, html) = served(
+        r#"<script>window.__STATE__ = {"lead":"https:\/\/cdn.other.test\/lead.webp"};</script>"#,
+        "proxy_all_images = false",
+    )
+    .await;
+    assert!(
+        html.contains(r#"https:\/\/cdn.other.test\/lead.webp"#),
+        "{html}"
+    );
+}
+
+/// Pages whose scripts run load the mirror's page script first (it maps
+/// what scripts build at run time; tests/browser.rs shows it in Chromium);
+/// it is cached for good under a versioned URL, and `/_/void` is the
+/// empty answer it sends other hosts' requests to.
+#[tokio::test]
+async fn scripts_kept_pages_load_the_page_script_first() {
+    let (up, _) = upstream(page(
+        "<html><head><script>var first = 1;</script></head><body>x</body></html>",
+    ))
+    .await;
+    let toml = config(up, "");
+    let mirror = mirror(&toml).await;
+    let (_, _, html) = get_text(mirror, "/a.htm").await;
+    let tag = html
+        .split("<script src=\"/_/rt.js?v=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no page script tag: {html}"));
+    assert!(
+        html.find("/_/rt.js").unwrap_or(usize::MAX) < html.find("var first").unwrap_or(0),
+        "the page script comes before the site's: {html}"
+    );
+    let r = reqwest::Client::new()
+        .get(format!("http://{mirror}/_/rt.js?v={tag}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    // Another version (another instance's configuration): not kept.
+    let other = reqwest::get(format!("http://{mirror}/_/rt.js?v=0000000000000000"))
+        .await
+        .unwrap();
+    assert_eq!(other.headers()[header::CACHE_CONTROL], "no-cache");
+    assert!(
+        r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let script = r.text().await.unwrap();
+    assert!(
+        script.contains(r#"var ROUTES = [["www.u.test","/","/"],["u.test","/","/"]];"#),
+        "{script}"
+    );
+    assert!(
+        script.contains(r#"var ASSETS = ["img.u.test"];"#),
+        "{script}"
+    );
+    assert!(
+        !script.contains("//www.u.test"),
+        "no upstream URL in the script"
+    );
+    for method in [reqwest::Method::GET, reqwest::Method::POST] {
+        let r = reqwest::Client::new()
+            .request(method.clone(), format!("http://{mirror}/_/void"))
+            .body(if method == reqwest::Method::POST {
+                "beacon"
+            } else {
+                ""
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{method}");
+        assert!(r.bytes().await.unwrap().is_empty());
+    }
+    // No page script without the site's scripts.
+    let mirror = common::mirror(&config(up, "javascript = \"remove\"")).await;
+    let (_, _, html) = get_text(mirror, "/a.htm").await;
+    assert!(!html.contains("/_/rt.js"), "{html}");
 }

@@ -139,13 +139,22 @@ function subresources(html, pageUrl) {
 const INFO_PLACES = new Set([
   'inline script text', 'JSON-LD', 'event handler attribute', 'text node', 'comment',
   'namespace/vocabulary identifier', 'external link (a/area/link href, form action)', 'mirror footer', 'doctype',
-  'text-like attribute (alt, title, aria-*, placeholder, value)', 'inside another URL\'s query string', 'CSS comment',
+  'text-like attribute (alt, title, aria-*, placeholder, value)', 'inside another URL\'s query string or path', 'CSS comment',
+  'CSS text outside url() and @import (selectors, content)',
   'meta content naming a site the mirror does not serve (not fetched)',
+  'data-* attribute naming a site the mirror does not serve (script data, not fetched)',
 ]);
 // `<meta property=article:publisher content=https://www.facebook.com/x>`:
 // metadata about a link, which no browser fetches; like an external link,
 // informational. A meta URL on a served host is counted (it must be mapped).
 const META_EXTERNAL_PLACE = 'meta content naming a site the mirror does not serve (not fetched)';
+// `data-*` values are read by scripts only; what a script then asks of
+// another host is measured as an off-mirror request. A `data-*` URL of a
+// served host is counted (the script must get the mirror URL).
+const DATA_EXTERNAL_PLACE = 'data-* attribute naming a site the mirror does not serve (script data, not fetched)';
+// Attributes (besides a/area href and form action) that name a page, not
+// a resource: a quotation's source, share and deep-link URLs.
+const LINK_ATTRS = new Set(['cite', 'longdesc', 'st_url', 'addthis:url', 'organizationurl', 'tw:counturl']);
 const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'poster', 'background', 'cite', 'data', 'content', 'xlink:href', 'longdesc', 'manifest', 'icon']);
 const TEXT_ATTRS = new Set(['alt', 'title', 'placeholder', 'value', 'label', 'summary']);
 // A namespace URI (`xmlns="http://www.w3.org/2000/svg"`), also inside a
@@ -154,9 +163,43 @@ const XMLNS_BEFORE = /xmlns(?::[a-z]+)?\s*(?:=|%3D)\s*(?:['"]|%22|%27)?(?:https?
 const EXTERNAL_PLACE = 'external link (a/area/link href, form action)';
 // Link types a browser fetches (icons are matched by name).
 const FETCHING_RELS = new Set(['stylesheet', 'preload', 'modulepreload', 'prefetch', 'prerender', 'manifest', 'dns-prefetch', 'preconnect', 'image_src']);
-const QUERY_PLACE = 'inside another URL\'s query string';
+const QUERY_PLACE = 'inside another URL\'s query string or path';
 const CSS_COMMENT_PLACE = 'CSS comment';
-const VOCAB_ATTRS = new Set(['xmlns', 'prefix', 'itemtype', 'profile', 'vocab', 'typeof', 'property', 'rel', 'rev', 'itemprop']);
+// `[href^="http://ads.example/"]` in a style sheet's selectors: text.
+const CSS_TEXT_PLACE = 'CSS text outside url() and @import (selectors, content)';
+// (`itemid`: a microdata item's global identifier, never fetched.)
+const VOCAB_ATTRS = new Set(['xmlns', 'prefix', 'itemtype', 'itemid', 'profile', 'vocab', 'typeof', 'property', 'rel', 'rev', 'itemprop']);
+
+// Where a URL found at `at` ends: at whitespace, a quote, `<`, `>`, `(`,
+// `)` or a backslash.
+function endOfUrl(text, at) {
+  const rest = text.slice(at);
+  const m = /[\s"'<>()\\]/.exec(rest);
+  return m ? at + m.index : text.length;
+}
+
+// Whether `at` is inside a `url(...)` or an `@import` of CSS text (the
+// places CSS fetches from); elsewhere (selectors, `content`) it is text.
+function inCssUrl(text, at) {
+  const open = text.toLowerCase().lastIndexOf('url(', at);
+  if (open >= 0 && text.indexOf(')', open) >= at) return true;
+  const imp = text.toLowerCase().lastIndexOf('@import', at);
+  return imp >= 0 && text.indexOf(';', imp) >= at;
+}
+
+// The hosts of the URLs a value names at its top level: a URL inside
+// another's query (`sharer.php?u=https://www.site/a`) belongs to that one.
+function ownHosts(v, hosts) {
+  const out = [];
+  let urlEnd = -1;
+  for (const m of v.matchAll(HOST_RE)) {
+    if (m.index < urlEnd) continue;
+    urlEnd = endOfUrl(v, m.index);
+    const h = m[1].toLowerCase();
+    if (hosts.has(h)) out.push(h);
+  }
+  return out;
+}
 
 function hostOf(raw, base) {
   try {
@@ -198,12 +241,23 @@ function leftovers(html, { hosts, siteHosts, assetHosts, mirrorOrigin, pageUrl }
   // undefined.
   const scan = (text, place, contextOf, what, kind) => {
     const q = kind === 'url' && !/\s/.test(text.trim()) ? text.indexOf('?') : -1;
+    // A root-relative value (a mirror path): a URL in it is in its path.
+    const rootRelative = kind === 'url' && /^\s*\/(?!\/)/.test(text);
+    let urlEnd = -1;
     for (const m of text.matchAll(HOST_RE)) {
+      const nested = m.index < urlEnd;
+      if (!nested) urlEnd = endOfUrl(text, m.index);
       const h = m[1].toLowerCase();
       if (!hosts.has(h)) continue;
       let p = place;
       if (XMLNS_BEFORE.test(text.slice(Math.max(0, m.index - 24), m.index))) p = 'namespace/vocabulary identifier';
-      else if (q >= 0 && m.index > q && !INFO_PLACES.has(place)) p = QUERY_PLACE;
+      else if (INFO_PLACES.has(place)) p = place;
+      else if ((q >= 0 && m.index > q) || nested || rootRelative) p = QUERY_PLACE;
+      else if (kind === 'css' && !inCssUrl(text, m.index)
+        && !(text.lastIndexOf('/*', m.index) > text.lastIndexOf('*/', m.index))) p = CSS_TEXT_PLACE;
+      // `/https://www.site/a` (a site's own doubled URL, mapped to a mirror
+      // path): a URL inside another URL's path, which it reaches.
+      else if (text[m.index - 1] === '/' && /^https?:/i.test(m[0]) && !INFO_PLACES.has(place)) p = QUERY_PLACE;
       else if (kind === 'css' && text.lastIndexOf('/*', m.index) > text.lastIndexOf('*/', m.index)) p = CSS_COMMENT_PLACE;
       record(p, h, contextOf(m), what);
     }
@@ -233,11 +287,21 @@ function leftovers(html, { hosts, siteHosts, assetHosts, mirrorOrigin, pageUrl }
         if (f.footer) place = 'mirror footer';
         else if (k.startsWith('on')) place = 'event handler attribute';
         else if (TEXT_ATTRS.has(k) || k.startsWith('aria-')) place = 'text-like attribute (alt, title, aria-*, placeholder, value)';
-        else if (f.noscript) place = 'noscript';
         else if (name === 'link' && (rel.has('dns-prefetch') || rel.has('preconnect'))) place = 'preconnect/dns-prefetch';
         else if (k === 'xmlns' || k.startsWith('xmlns:') || VOCAB_ATTRS.has(k)) place = 'namespace/vocabulary identifier';
         else if (k === 'srcset' || k === 'imagesrcset') place = 'srcset/imagesrcset';
-        else if (k.startsWith('data-')) place = 'data-* attribute';
+        else if (k.startsWith('data-')) {
+          // Any other host named in the value (JSON included) makes it
+          // script data about another site; a served host's URL counts.
+          // A value that is one URL names its own host (a share link's
+          // `?url=` of the page is inside the query: informational).
+          const named = ownHosts(v, hosts);
+          place = named.length && named.every((h) => !served.has(h)) ? DATA_EXTERNAL_PLACE : 'data-* attribute';
+        }
+        else if (LINK_ATTRS.has(k)) {
+          const h = hostOf(v, pageUrl);
+          place = h && served.has(h) ? 'link to a served host (a/area/link href, form action)' : EXTERNAL_PLACE;
+        }
         else if (name.includes('-')) place = 'custom element attribute';
         else if (f.svg && (k === 'href' || k === 'xlink:href')) place = 'svg href/xlink:href';
         else if (((name === 'a' || name === 'area') && k === 'href') || (name === 'form' && k === 'action')
@@ -248,13 +312,19 @@ function leftovers(html, { hosts, siteHosts, assetHosts, mirrorOrigin, pageUrl }
           const h = hostOf(v, pageUrl);
           place = h && served.has(h) ? 'link to a served host (a/area/link href, form action)' : EXTERNAL_PLACE;
         } else if (name === 'meta' && k === 'content') {
-          const h = /^\s*(https?:)?\/\//i.test(v) ? hostOf(v, pageUrl) : null;
-          place = h && !served.has(h) && !/image|logo|thumbnail|icon/i.test(a.name || a.property || a.itemprop || '')
+          // The hosts named in the value (a URL, or a structured value:
+          // `name=..;action-uri=https://..`, a PICS label).
+          const named = ownHosts(v, hosts);
+          place = named.length && named.every((h) => !served.has(h))
+            && !/image|logo|thumbnail|icon/i.test(a.name || a.property || a.itemprop || '')
             ? META_EXTERNAL_PLACE : 'meta content';
         }
         else if (name === 'link' && k === 'href') place = `link[rel=${[...rel].join(' ') || '?'}] href`;
         else if (k === 'style') place = 'style attribute';
         else place = `${name}[${k}]`;
+        // Inside a <noscript> (the mirror rewrites it as markup): the same
+        // classes, with the counted places under one name.
+        if (f.noscript && !INFO_PLACES.has(place)) place = 'noscript';
         const meta = name === 'meta' ? (a.name || a.property || a.itemprop || a['http-equiv'] || '') : '';
         const kind = k === 'style' ? 'css' : (URL_ATTRS.has(k) || (k.startsWith('data-') && /^\s*(https?:|\/)/i.test(v)) ? 'url' : undefined);
         scan(v, place, () => `<${name} ${k}="${v}">`, meta ? `meta[${meta.toLowerCase()}]` : `${name}[${k}]`, kind);
@@ -266,8 +336,9 @@ function leftovers(html, { hosts, siteHosts, assetHosts, mirrorOrigin, pageUrl }
       if (f.footer) place = 'mirror footer';
       else if (f.script === 'JSON-LD') place = 'JSON-LD';
       else if (f.script) place = 'inline script text';
-      else if (f.noscript) place = 'noscript';
       else if (f.style) place = 'style element';
+      // Text inside <noscript> (also escaped markup, `&lt;img src=..&gt;`,
+      // which a browser shows as text) is text.
       else place = 'text node';
       const inside = stack.filter((x) => x.name === 'noscript' || x.name === 'script' || x.name === 'style').map((x) => x.name);
       scan(t, place, (m) => t.slice(Math.max(0, m.index - 60), m.index + 100), `${f.name || '#document'} text${inside.length ? ` in ${inside[0]}` : ''}`, f.style ? 'css' : undefined);
@@ -279,7 +350,7 @@ function leftovers(html, { hosts, siteHosts, assetHosts, mirrorOrigin, pageUrl }
       }
     },
     oncomment(c) {
-      scan(c, flags().noscript ? 'noscript' : 'comment', (m) => c.slice(Math.max(0, m.index - 60), m.index + 100), '<!-- -->');
+      scan(c, 'comment', (m) => c.slice(Math.max(0, m.index - 60), m.index + 100), '<!-- -->');
     },
     onprocessinginstruction(_name, data) {
       scan(data, 'doctype', () => data, '<!doctype>');

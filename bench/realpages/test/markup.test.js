@@ -60,6 +60,68 @@ test('leftovers are sorted by place, and informational places do not count', () 
   assert.strictEqual(r.dnsHints[0].class, 'asset');
 });
 
+test('other sites named in script data, metadata and quotations are links out; served hosts there count', () => {
+  const hosts = new Set(['www.news.example.com', 'www.facebook.com', 'www.icra.org', 'twitter.com']);
+  // (and a URL inside another's path or query, text in a noscript)
+  const html = `<html><head>
+    <meta name="pics-label" content='(pics-1.1 "http://www.icra.org/r.html" l gen true)'>
+    <meta name="msapplication-task" content="name=Feed;action-uri=https://www.news.example.com/feed/">
+    </head><body>
+    <a data-payload='{"url":"https://www.facebook.com/x"}'>f</a>
+    <span data-id="1 https://www.news.example.com/?p=1"></span>
+    <blockquote cite="https://twitter.com/x/status/1">q</blockquote>
+    <noscript><a href="https://twitter.com/x">t</a><img src="https://www.news.example.com/n.jpg">
+    &lt;img src="//www.facebook.com/tr?id=1"&gt;</noscript>
+    <a data-link="https://twitter.com/share?url=https://www.news.example.com/a">s</a>
+    <nav data-contexturl="/https://www.news.example.com/a"></nav>
+    </body></html>`;
+  const r = leftovers(html, {
+    hosts,
+    siteHosts: new Set(['www.news.example.com']),
+    assetHosts: new Set(),
+    mirrorOrigin: 'https://127.0.0.1:1',
+    pageUrl: 'https://www.news.example.com/a',
+  });
+  assert.deepStrictEqual(r.byPlace, {
+    'meta content naming a site the mirror does not serve (not fetched)': 1,
+    'meta content': 1,
+    'data-* attribute naming a site the mirror does not serve (script data, not fetched)': 3,
+    'data-* attribute': 1,
+    'external link (a/area/link href, form action)': 2,
+    noscript: 1,
+    'text node': 1,
+    "inside another URL's query string or path": 1,
+  });
+  assert.strictEqual(r.counted, 3);
+});
+
+test('a URL inside another URL, CSS selectors and identifiers are not places of their own', () => {
+  const hosts = new Set(['www.site.example', 'www.facebook.com', 'ads.example.net', 'static.site.example']);
+  const html = `<html><head><style>[href^="http://ads.example.net/x"] { display: none }
+    .a { background: url(https://static.site.example/bg.png) }</style></head><body>
+    <button data-evento="share('http://www.facebook.com/sharer.php?u=http://www.site.example/1')">s</button>
+    <a href="/blog/%E2%80%8Bhttps://www.site.example/blog/x">b</a>
+    <figure itemid="https://static.site.example/i.jpg"></figure>
+    <img longdesc="http://ads.example.net/d.jpg" src="/x.jpg">
+    </body></html>`;
+  const r = leftovers(html, {
+    hosts,
+    siteHosts: new Set(['www.site.example']),
+    assetHosts: new Set(),
+    mirrorOrigin: 'https://127.0.0.1:1',
+    pageUrl: 'https://www.site.example/a',
+  });
+  assert.deepStrictEqual(r.byPlace, {
+    'CSS text outside url() and @import (selectors, content)': 1,
+    'style element': 1,
+    'data-* attribute naming a site the mirror does not serve (script data, not fetched)': 2,
+    "inside another URL's query string or path": 1,
+    'namespace/vocabulary identifier': 1,
+    'external link (a/area/link href, form action)': 1,
+  });
+  assert.strictEqual(r.counted, 1); // the url() of a host the mirror does not serve
+});
+
 test('the origin answers by extension, then by where the pages use a URL, then by what is asked', () => {
   const kinds = new Map([['https://img.example.com/photo', 'image']]);
   assert.strictEqual(classify(new URL('https://a.example.com/x.JPG?w=1'), kinds, {}).format, 'jpeg');
