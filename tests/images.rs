@@ -44,8 +44,12 @@ fn hosts_upstream(seen: Arc<Mutex<Vec<String>>>) -> Router {
     })
 }
 
+/// The `src` values of a rewritten page but the mirror's own page script.
 fn srcs(html: &str) -> Vec<String> {
     attr_values(html, "src")
+        .into_iter()
+        .filter(|s| !s.starts_with("/_/rt.js"))
+        .collect()
 }
 
 #[tokio::test]
