@@ -45,7 +45,7 @@ use crate::charset::{DocKind, Transcoder};
 use crate::escape::decode_attr;
 use crate::headers;
 use crate::pipeline;
-use crate::site::Site;
+use crate::site::{Site, SiteKind};
 use crate::upstream::{BodyError, Reach, UpstreamError, UpstreamRequest};
 use crate::url_map::{Mapped, Place};
 
@@ -186,7 +186,7 @@ pub async fn audit_url(app: &App, url: &str) -> Result<Audit, AuditError> {
             .fetch(UpstreamRequest {
                 method: Method::GET,
                 url: original.clone(),
-                headers: headers::upstream_request(&request, &app.user_agent, None, !site.rewrite),
+                headers: headers::upstream_request(&request, &app.user_agent, None, site.kind),
                 body: Body::empty(),
                 reach: Reach::Any,
             })
@@ -295,7 +295,7 @@ fn audit_bytes(
     transcoder.push(bytes, &mut utf8);
     transcoder.finish(&mut utf8);
     let upstream_html = String::from_utf8_lossy(&utf8);
-    let rewritten = if site.rewrite {
+    let rewritten = if site.kind == SiteKind::Mirror {
         api::rewrite_saved_page(app, site, original, charset, bytes)?
     } else {
         // A `rewrite = false` site's pages are served as they are.

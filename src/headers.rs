@@ -7,6 +7,7 @@
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
+use crate::site::SiteKind;
 use crate::url_map::Place;
 
 /// What the mirror accepts from upstream; it decodes all of them.
@@ -138,7 +139,7 @@ pub fn upstream_request(
     reader: &ReaderRequest<'_>,
     user_agent: &HeaderValue,
     referer: Option<HeaderValue>,
-    plain: bool,
+    kind: SiteKind,
 ) -> HeaderMap {
     let client = reader.headers;
     let mut out = HeaderMap::new();
@@ -147,7 +148,7 @@ pub fn upstream_request(
         HeaderName::from_static("surrogate-capability"),
         HeaderValue::from_static(concat!("newsmirror", "=\"Surrogate/1.0\"")),
     );
-    if plain {
+    if kind == SiteKind::Plain {
         // A plain reverse proxy: end-to-end headers as sent, but neither
         // framing nor (from untrusted peers) forwarding information.
         for (name, value) in client {
@@ -253,7 +254,7 @@ pub enum BodyHandling {
 pub fn client_response(
     upstream: &HeaderMap,
     body: BodyHandling,
-    plain_proxy: bool,
+    kind: SiteKind,
     mut map: impl FnMut(&str, Place) -> Option<String>,
 ) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(upstream.len() + 4);
@@ -262,7 +263,7 @@ pub fn client_response(
         if is_hop_by_hop(upstream, name) {
             continue;
         }
-        if !plain_proxy && DROPPED_RESPONSE.contains(&n) {
+        if kind == SiteKind::Mirror && DROPPED_RESPONSE.contains(&n) {
             continue;
         }
         if body != BodyHandling::AsIs && BODY_DESCRIBING.contains(&n) {
@@ -276,7 +277,9 @@ pub fn client_response(
             "location" | "content-location" => map_value(value, |v| map(v.trim(), Place::Link)),
             "refresh" => map_value(value, |v| map_refresh(v, |u| map(u, Place::Link))),
             "link" => map_value(value, |v| map_link_header(v, &mut map)),
-            "content-security-policy" | "content-security-policy-report-only" if !plain_proxy => {
+            "content-security-policy" | "content-security-policy-report-only"
+                if kind == SiteKind::Mirror =>
+            {
                 match value.to_str() {
                     Ok(policy) if !csp_names_hosts(policy) => None,
                     // Names upstream hosts (or is unreadable): the mirrored
@@ -522,16 +525,16 @@ mod tests {
         c.insert(header::EXPECT, HeaderValue::from_static("100-continue"));
         c.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         let ua = HeaderValue::from_static("ua");
-        for plain in [false, true] {
+        for kind in [SiteKind::Mirror, SiteKind::Plain] {
             for sends_body in [false, true] {
                 let r = ReaderRequest {
                     headers: &c,
                     trusted_peer: true,
                     sends_body,
                 };
-                let out = upstream_request(&r, &ua, None, plain);
+                let out = upstream_request(&r, &ua, None, kind);
                 for gone in ["content-length", "transfer-encoding", "expect"] {
-                    assert!(!out.contains_key(gone), "{gone} (plain {plain})");
+                    assert!(!out.contains_key(gone), "{gone} ({kind:?})");
                 }
                 assert_eq!(out.contains_key(header::CONTENT_TYPE), sends_body);
             }
@@ -556,14 +559,16 @@ mod tests {
         }
         c.insert(header::COOKIE, HeaderValue::from_static("a=b"));
         let ua = HeaderValue::from_static("ua");
-        let untrusted = upstream_request(&reader(&c), &ua, None, true);
+        let untrusted = upstream_request(&reader(&c), &ua, None, SiteKind::Plain);
         assert_eq!(untrusted.len(), 2, "{untrusted:?}"); // cookie, surrogate-capability
         let trusted = ReaderRequest {
             headers: &c,
             trusted_peer: true,
             sends_body: false,
         };
-        assert!(upstream_request(&trusted, &ua, None, true).contains_key("x-forwarded-host"));
+        assert!(
+            upstream_request(&trusted, &ua, None, SiteKind::Plain).contains_key("x-forwarded-host")
+        );
     }
 
     fn mapper(url: &str, _: Place) -> Option<String> {
@@ -639,7 +644,7 @@ mod tests {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("img-src https://u.com"),
         );
-        let out = client_response(&h, BodyHandling::Rewritten, false, mapper);
+        let out = client_response(&h, BodyHandling::Rewritten, SiteKind::Mirror, mapper);
         assert_eq!(out.get(header::LOCATION).unwrap(), "/m/next");
         assert_eq!(
             out.get(header::CONTENT_TYPE).unwrap(),
@@ -656,7 +661,7 @@ mod tests {
         ] {
             assert!(!out.contains_key(gone), "{gone}");
         }
-        let out = client_response(&h, BodyHandling::AsIs, false, mapper);
+        let out = client_response(&h, BodyHandling::AsIs, SiteKind::Mirror, mapper);
         assert_eq!(out.get(header::CONTENT_LENGTH).unwrap(), "100");
         assert_eq!(out.get(header::ETAG).unwrap(), "\"x\"");
     }
@@ -677,7 +682,7 @@ mod tests {
         );
         c.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN"));
         let ua = HeaderValue::from_static("newsmirror/0.1");
-        let out = upstream_request(&reader(&c), &ua, None, false);
+        let out = upstream_request(&reader(&c), &ua, None, SiteKind::Mirror);
         assert_eq!(out.get(header::USER_AGENT).unwrap(), "newsmirror/0.1");
         assert_eq!(out.get(header::ACCEPT_LANGUAGE).unwrap(), "zh-CN");
         assert_eq!(out.get(header::ACCEPT).unwrap(), MIRROR_ACCEPT);
@@ -695,7 +700,7 @@ mod tests {
         let mut c = HeaderMap::new();
         c.insert(header::RANGE, HeaderValue::from_static("bytes=0-99"));
         let ua = HeaderValue::from_static("ua");
-        let out = upstream_request(&reader(&c), &ua, None, false);
+        let out = upstream_request(&reader(&c), &ua, None, SiteKind::Mirror);
         assert_eq!(out.get(header::RANGE).unwrap(), "bytes=0-99");
         assert_eq!(out.get(header::ACCEPT_ENCODING).unwrap(), "identity");
     }

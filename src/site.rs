@@ -12,6 +12,24 @@ use crate::config::{
 };
 use crate::escape::{escape_attr, escape_text};
 
+/// What the mirror does with a site's answers: the one switch between the
+/// two products in one binary (`[[site]] rewrite`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteKind {
+    /// Pages rewritten onto the mirror, compressed by it, cached by its
+    /// own defaults (`rewrite = true`).
+    Mirror,
+    /// A plain reverse proxy: upstream's bytes, encoding, validators and
+    /// caching rules, passed as they are (`rewrite = false`).
+    Plain,
+}
+
+impl SiteKind {
+    pub fn is_plain(self) -> bool {
+        self == SiteKind::Plain
+    }
+}
+
 /// Index of a site in the configuration, stable for the life of the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SiteId(pub usize);
@@ -30,7 +48,7 @@ pub struct Site {
     pub asset_hosts: Vec<String>,
     pub proxy_all_images: bool,
     pub external_links: ExternalLinks,
-    pub rewrite: bool,
+    pub kind: SiteKind,
     pub methods: Vec<Method>,
     pub remove: Vec<String>,
     pub javascript: Javascript,
@@ -74,7 +92,11 @@ impl Site {
                 .collect(),
             proxy_all_images: c.proxy_all_images,
             external_links: c.external_links,
-            rewrite: c.rewrite,
+            kind: if c.rewrite {
+                SiteKind::Mirror
+            } else {
+                SiteKind::Plain
+            },
             methods,
             remove: c.remove.clone(),
             javascript: c.javascript,

@@ -30,7 +30,7 @@
 //! `'self'`-only policy: the guarantee depends on neither script.
 
 use crate::headers::CSP_SCRIPTS_KEPT;
-use crate::site::Site;
+use crate::site::{Site, SiteKind};
 
 /// Set by the worker on the navigations it forwards to the mirror.
 pub const WORKER_HEADER: &str = "x-newsmirror-worker";
@@ -66,7 +66,7 @@ impl Worker {
         // [host, upstream path prefix, mirror mount], longest prefix first.
         let mut routes: Vec<(String, String, String)> = sites
             .iter()
-            .filter(|s| s.rewrite)
+            .filter(|s| s.kind == SiteKind::Mirror)
             .flat_map(|s| {
                 s.upstream_hosts
                     .iter()

@@ -27,6 +27,7 @@ use variants::{Coding, Variants};
 
 use crate::config::CacheConfig;
 use crate::metrics::Metrics;
+use crate::site::SiteKind;
 
 /// Fixed cost counted per entry on top of its bytes (key, headers, bookkeeping).
 const ENTRY_OVERHEAD: usize = 512;
@@ -98,9 +99,9 @@ pub struct Entry {
     pub variants: Variants,
     /// ETags of the identity, gzip and br forms (mirror entries).
     pub etags: [HeaderValue; 3],
-    /// A plain-proxy entry (`rewrite = false`): upstream's bytes, encoding
-    /// and validators, passed as they are.
-    pub plain: bool,
+    /// `Plain`: upstream's bytes, encoding and validators, passed as they
+    /// are (`rewrite = false`).
+    pub kind: SiteKind,
     pub surrogate_keys: Vec<String>,
     pub stored_at: Instant,
     pub initial_age: Duration,
@@ -491,7 +492,8 @@ pub fn vary_values(names: &[HeaderName], request: &HeaderMap) -> String {
 /// does with it, no reader gets a page fetched for another language).
 /// `Accept-Encoding` is left out for mirror entries: the mirror decodes
 /// upstream bodies and negotiates encodings itself.
-pub fn vary_names(headers: &HeaderMap, plain: bool) -> Vec<HeaderName> {
+pub fn vary_names(headers: &HeaderMap, kind: SiteKind) -> Vec<HeaderName> {
+    let plain = kind.is_plain();
     let mut names: Vec<HeaderName> = headers
         .get_all(header::VARY)
         .iter()
@@ -566,10 +568,10 @@ mod tests {
     fn mirror_entries_are_always_keyed_on_the_language() {
         let none = HeaderMap::new();
         assert_eq!(
-            vary_names(&none, false),
+            vary_names(&none, SiteKind::Mirror),
             [HeaderName::from_static("accept-language")]
         );
-        assert!(vary_names(&none, true).is_empty());
+        assert!(vary_names(&none, SiteKind::Plain).is_empty());
     }
 
     #[test]
@@ -580,10 +582,10 @@ mod tests {
             HeaderValue::from_static("Accept-Encoding, Accept-Language"),
         );
         assert_eq!(
-            vary_names(&h, false),
+            vary_names(&h, SiteKind::Mirror),
             [HeaderName::from_static("accept-language")]
         );
-        assert_eq!(vary_names(&h, true).len(), 2);
+        assert_eq!(vary_names(&h, SiteKind::Plain).len(), 2);
     }
 
     #[test]

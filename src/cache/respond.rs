@@ -16,7 +16,7 @@ use crate::metrics::CacheResult;
 
 /// Answers `request` from `entry`.
 pub fn respond(entry: &Entry, request: &Parts, result: CacheResult, now: Instant) -> Response {
-    let coding = if entry.plain || !entry.variants.has_alternatives() {
+    let coding = if entry.kind.is_plain() || !entry.variants.has_alternatives() {
         Some(Coding::Identity)
     } else {
         entry.variants.choose(&request.headers)
@@ -25,7 +25,7 @@ pub fn respond(entry: &Entry, request: &Parts, result: CacheResult, now: Instant
         return not_acceptable(result);
     };
     let mut headers = entry.headers.clone();
-    if !entry.plain {
+    if !entry.kind.is_plain() {
         headers.insert(header::ETAG, entry.etag(coding).clone());
         if entry.variants.has_alternatives() {
             add_vary_accept_encoding(&mut headers);

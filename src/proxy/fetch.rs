@@ -19,7 +19,7 @@ use crate::error::MirrorError;
 use crate::headers::{self, BodyHandling};
 use crate::html::PageContext;
 use crate::pipeline::{self, Rewrite};
-use crate::site::Site;
+use crate::site::{Site, SiteKind};
 use crate::upstream::{BodyError, Reach, UpstreamRequest, UpstreamResponse};
 use crate::url_map::{Mapped, Place};
 
@@ -109,7 +109,7 @@ pub async fn fetch(app: &App, req: FetchRequest<'_>) -> Result<Fetched, MirrorEr
         sends_body,
     };
     let mut upstream_headers =
-        headers::upstream_request(&reader, &app.user_agent, req.referer, !site.rewrite);
+        headers::upstream_request(&reader, &app.user_agent, req.referer, site.kind);
     if let Some(v) = req.conditional {
         if let Some(etag) = &v.etag {
             upstream_headers.insert(header::IF_NONE_MATCH, etag.clone());
@@ -215,7 +215,7 @@ async fn prepare(
         MediaAnswer::Bodiless => true,
         MediaAnswer::Refuse(e) => return Err(e),
     };
-    let rewriting = if !site.rewrite || status == StatusCode::PARTIAL_CONTENT || bodiless {
+    let rewriting = if site.kind.is_plain() || status == StatusCode::PARTIAL_CONTENT || bodiless {
         None
     } else if matches!(media.as_str(), "text/html" | "application/xhtml+xml") {
         Some(Rewriting::Html)
@@ -233,7 +233,7 @@ async fn prepare(
     let handling = match (&rewriting, &codings) {
         (Some(_), Err(e)) => return Err(MirrorError::UnsupportedEncoding(e.clone())),
         (Some(_), Ok(_)) => BodyHandling::Rewritten,
-        (None, Ok(c)) if !c.is_empty() && site.rewrite && mode == Mode::Fill => {
+        (None, Ok(c)) if !c.is_empty() && site.kind == SiteKind::Mirror && mode == Mode::Fill => {
             BodyHandling::Decoded
         }
         (None, Ok(c)) if !c.is_empty() && !client_accepts(reader_headers, c) => {
@@ -255,17 +255,16 @@ async fn prepare(
         Target::Image | Target::Asset => Place::Image,
     };
     let mut leaves_the_mirror = false;
-    let mut out_headers =
-        headers::client_response(&up_headers, handling, !site.rewrite, |u, place| {
-            let place = if place == Place::Link {
-                redirect_place
-            } else {
-                place
-            };
-            let mapped = app.mapper.map(site.id, url, u, place);
-            leaves_the_mirror |= matches!(mapped, Mapped::External(_));
-            mapped.into_replacement()
-        });
+    let mut out_headers = headers::client_response(&up_headers, handling, site.kind, |u, place| {
+        let place = if place == Place::Link {
+            redirect_place
+        } else {
+            place
+        };
+        let mapped = app.mapper.map(site.id, url, u, place);
+        leaves_the_mirror |= matches!(mapped, Mapped::External(_));
+        mapped.into_replacement()
+    });
     if rewriting == Some(Rewriting::Html) {
         headers::mirror_page_headers(&mut out_headers, site.csp, site.scripts_removed());
     }

@@ -31,7 +31,7 @@ use crate::cache::{
 use crate::error::MirrorError;
 use crate::forwarded::ClientView;
 use crate::metrics::CacheResult;
-use crate::site::Site;
+use crate::site::{Site, SiteKind};
 use crate::upstream::BodyError;
 use crate::url_map::{ASSET_PREFIX, IMAGE_PREFIX, RouteError};
 use fetch::{FetchRequest, Fetched, Mode, Prepared};
@@ -179,7 +179,7 @@ pub async fn serve(
     req: Request,
 ) -> Result<Response, MirrorError> {
     let (mut parts, body) = req.into_parts();
-    if site.rewrite {
+    if site.kind == SiteKind::Mirror {
         // What upstream may negotiate on: the first language tag, in the key.
         crate::headers::first_language(&mut parts.headers);
     }
@@ -534,7 +534,7 @@ struct StorePolicy {
 impl StorePolicy {
     fn defaults(ex: &Exchange) -> Defaults {
         match ex.app.cache.as_ref() {
-            Some(c) if ex.site.rewrite => Defaults::Mirror {
+            Some(c) if ex.site.kind == SiteKind::Mirror => Defaults::Mirror {
                 default_ttl: c.settings.default_ttl,
                 force: c.settings.override_ttl,
             },
@@ -549,7 +549,7 @@ impl StorePolicy {
         let cache = ex.app.cache.as_ref()?;
         let cc = CacheControl::parse(&p.upstream_headers);
         let sc = SurrogateControl::parse(&p.upstream_headers);
-        let request_cc = if ex.site.rewrite {
+        let request_cc = if ex.site.kind == SiteKind::Mirror {
             // A public mirror ignores readers' Cache-Control: any reader
             // could otherwise make every request go upstream.
             CacheControl::default()
@@ -566,7 +566,7 @@ impl StorePolicy {
         ) {
             return None;
         }
-        if !ex.site.rewrite
+        if ex.site.kind.is_plain()
             && ex.headers.contains_key(header::AUTHORIZATION)
             && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate)
         {
@@ -590,7 +590,7 @@ impl StorePolicy {
         let initial_age = policy::initial_age(&p.upstream_headers, p.request_time, p.response_time);
         let validators = Validators::from_headers(&p.upstream_headers);
         // Nothing to gain from storing what is stale at once and cannot be revalidated.
-        if lifetime <= initial_age && !validators.any() && !ex.site.rewrite {
+        if lifetime <= initial_age && !validators.any() && ex.site.kind.is_plain() {
             return None;
         }
         Some(StorePolicy {
@@ -612,7 +612,7 @@ async fn stream_and_store(
     policy: StorePolicy,
 ) {
     let mut headers = prepared.headers;
-    if ex.site.rewrite {
+    if ex.site.kind == SiteKind::Mirror {
         headers.remove(header::ETAG);
         set_cdn_headers(ex, &mut headers, &policy);
         if !prepared.encoded_as_is && variants::compressible(&prepared.media_type) {
@@ -620,7 +620,7 @@ async fn stream_and_store(
             respond::add_vary_accept_encoding(&mut headers);
         }
     }
-    let vary = cache::vary_names(&prepared.upstream_headers, !ex.site.rewrite);
+    let vary = cache::vary_names(&prepared.upstream_headers, ex.site.kind);
     fill.set_head(FillHead::Stream(Arc::new(StreamHead {
         status: prepared.status,
         headers: headers.clone(),
@@ -664,7 +664,7 @@ async fn stream_and_store(
         fill.finish(Ok(()));
         return;
     };
-    let plain = !ex.site.rewrite;
+    let kind = ex.site.kind;
     let entry = Arc::new(Entry {
         status: prepared.status,
         etags: [
@@ -672,13 +672,13 @@ async fn stream_and_store(
             etag_value(&identity, Coding::Gzip),
             etag_value(&identity, Coding::Br),
         ],
-        headers: cache::detach(&entry_headers(headers, plain)),
+        headers: cache::detach(&entry_headers(headers, kind)),
         variants: Variants {
             identity,
             gzip: None,
             br: None,
         },
-        plain,
+        kind,
         surrogate_keys: surrogate_keys(ex),
         stored_at: Instant::now(),
         initial_age: policy.initial_age,
@@ -686,27 +686,28 @@ async fn stream_and_store(
         stale_while_revalidate: window(
             policy.cc.stale_while_revalidate,
             cache.settings.stale_while_revalidate,
-            ex.site.rewrite,
+            kind,
         ),
         stale_if_error: window(
             policy.cc.stale_if_error,
             cache.settings.stale_if_error,
-            ex.site.rewrite,
+            kind,
         ),
-        // Unreachable upstream: the configured window, for plain sites too.
+        // Unreachable upstream: the configured window, as for the mirror,
+        // for plain sites too.
         stale_if_unreachable: window(
             policy.cc.stale_if_error,
             cache.settings.stale_if_error,
-            true,
+            SiteKind::Mirror,
         ),
         must_revalidate: policy.cc.must_revalidate
             || policy.cc.proxy_revalidate
             || policy.cc.s_maxage.is_some()
             || policy.cc.no_cache,
         validators: Validators::from_headers(&prepared.upstream_headers),
-        vary: cache::vary_names(&prepared.upstream_headers, plain),
+        vary: cache::vary_names(&prepared.upstream_headers, kind),
         upstream: cache::detach(&freshness_headers(&prepared.upstream_headers)),
-        compressible: !plain
+        compressible: kind == SiteKind::Mirror
             && !prepared.encoded_as_is
             && variants::compressible(&prepared.media_type),
     });
@@ -761,11 +762,11 @@ fn compress_in_background(app: &Arc<App>, key: CacheKey, entry: Arc<Entry>) {
 fn window(
     directive: Option<u64>,
     configured: std::time::Duration,
-    mirror: bool,
+    kind: SiteKind,
 ) -> std::time::Duration {
     match directive {
         Some(s) => std::time::Duration::from_secs(s),
-        None if mirror => configured,
+        None if kind == SiteKind::Mirror => configured,
         None => std::time::Duration::ZERO,
     }
 }
@@ -776,12 +777,12 @@ fn etag_value(identity: &Bytes, coding: Coding) -> HeaderValue {
 }
 
 /// Stored headers: without those computed per answer.
-fn entry_headers(mut headers: HeaderMap, plain: bool) -> HeaderMap {
+fn entry_headers(mut headers: HeaderMap, kind: SiteKind) -> HeaderMap {
     for h in [header::CONTENT_LENGTH, header::AGE] {
         headers.remove(h);
     }
     headers.remove("x-cache");
-    if !plain {
+    if kind == SiteKind::Mirror {
         headers.remove(header::CONTENT_ENCODING);
         headers.remove(header::ETAG);
     }
@@ -861,7 +862,7 @@ fn revalidated(
     let lifetime =
         policy::freshness_lifetime(old.status, &upstream, &cc, &sc, StorePolicy::defaults(ex));
     let mut headers = old.headers.clone();
-    if old.plain {
+    if old.kind.is_plain() {
         update_headers(&mut headers, fresh, None, NOT_UPDATED_BY_304);
     } else {
         // Upstream may have made it private (or public) since.
@@ -874,7 +875,7 @@ fn revalidated(
         headers,
         variants: old.variants.clone(),
         etags: old.etags.clone(),
-        plain: old.plain,
+        kind: old.kind,
         surrogate_keys: old.surrogate_keys.clone(),
         stored_at: Instant::now(),
         initial_age: policy::initial_age(&upstream, request_time, response_time),
