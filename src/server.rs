@@ -14,10 +14,10 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
 use crate::app::App;
@@ -66,7 +66,11 @@ pub async fn serve(
         .max_header_list_size(64 * 1024)
         .keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20));
-    let builder = Arc::new(builder);
+    let setup = Arc::new(ConnectionSetup {
+        builder,
+        tls: options.tls.clone(),
+        first_byte: options.header_read_timeout,
+    });
     let permits = Arc::new(Semaphore::new(options.max_connections));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -97,47 +101,7 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 req
             });
-        // TLS (deploy): the handshake and the connection run in their own task.
-        if let Some(tls) = &options.tls {
-            let (builder, watcher, timeout) = (
-                builder.clone(),
-                graceful.watcher(),
-                options.header_read_timeout,
-            );
-            crate::tls::spawn_connection(
-                tls.clone(),
-                stream,
-                peer,
-                builder,
-                service,
-                watcher,
-                timeout,
-                permit,
-            );
-            continue;
-        }
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
-        let first_byte = options.header_read_timeout;
-        tokio::spawn(async move {
-            // hyper's header-read timer starts with the first byte; a
-            // connection that never sends one would hold its slot forever.
-            let mut byte = [0u8; 1];
-            match tokio::time::timeout(first_byte, stream.peek(&mut byte)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return, // silent, closed or failed: never served
-            }
-            let conn = builder
-                .serve_connection_with_upgrades(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(service),
-                )
-                .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-            drop(permit);
-        });
+        spawn_connection(&setup, stream, peer, service, graceful.watcher(), permit);
     }
     drop(listener);
     if tokio::time::timeout(options.shutdown_grace, graceful.shutdown())
@@ -147,6 +111,89 @@ pub async fn serve(
         tracing::warn!("in-flight requests did not finish within the shutdown grace period");
     }
     Ok(())
+}
+
+/// What every connection of one listener is served with.
+struct ConnectionSetup {
+    builder: auto::Builder<TokioExecutor>,
+    /// `[tls]`: a handshake first.
+    tls: Option<crate::tls::Tls>,
+    /// How long a new connection may take to send its first byte (plain)
+    /// or to finish its handshake (TLS): hyper's header-read timer starts
+    /// only with the first byte, so a connection that never sends one would
+    /// hold its slot forever.
+    first_byte: Duration,
+}
+
+/// Serves one accepted connection in its own task: its first byte or its
+/// TLS handshake, then HTTP/1.1 or HTTP/2 (the auto builder reads the
+/// preface; ALPN chose over TLS) until it ends, watched for graceful
+/// shutdown. `permit` (the connection cap) is held until the end.
+fn spawn_connection<S>(
+    setup: &Arc<ConnectionSetup>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: S,
+    watcher: Watcher,
+    permit: OwnedSemaphorePermit,
+) where
+    S: tower::Service<
+            http::Request<Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let setup = setup.clone();
+    tokio::spawn(async move {
+        match &setup.tls {
+            Some(tls) => {
+                if let Some(stream) =
+                    crate::tls::handshake(tls, stream, peer, setup.first_byte).await
+                {
+                    serve_io(&setup.builder, stream, service, watcher, peer).await;
+                }
+            }
+            None => {
+                let mut byte = [0u8; 1];
+                match tokio::time::timeout(setup.first_byte, stream.peek(&mut byte)).await {
+                    Ok(Ok(n)) if n > 0 => {
+                        serve_io(&setup.builder, stream, service, watcher, peer).await
+                    }
+                    _ => {} // silent, closed or failed: never served
+                }
+            }
+        }
+        drop(permit);
+    });
+}
+
+/// HTTP over one connection's byte stream (TCP or TLS).
+async fn serve_io<I, S>(
+    builder: &auto::Builder<TokioExecutor>,
+    io: I,
+    service: S,
+    watcher: Watcher,
+    peer: SocketAddr,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: tower::Service<
+            http::Request<Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let conn = builder
+        .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service))
+        .into_owned();
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
 }
 
 /// Serves the public router on `public` and the admin router on `admin`

@@ -20,19 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::response::Response;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::Watcher;
-use hyper_util::service::TowerToHyperService;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 
 use crate::config::TlsConfig;
 
@@ -212,62 +205,24 @@ pub fn reload_on_sighup(tls: Option<Tls>) {
     let _ = tls;
 }
 
-/// Serves one accepted socket over TLS in its own task: handshake within
-/// `handshake_timeout`, then HTTP/2 or HTTP/1.1 (whichever ALPN chose; the
-/// auto builder also reads the preface), watched for graceful shutdown.
-/// `permit` (the connection cap) is held until the connection ends.
-#[allow(clippy::too_many_arguments)]
-pub fn spawn_connection<S>(
-    tls: Tls,
+/// The TLS handshake of one accepted socket, within `timeout` (a client
+/// that never finishes it would hold its connection slot); `None` when it
+/// fails or times out (logged at debug: scanners do this all day).
+pub async fn handshake(
+    tls: &Tls,
     stream: TcpStream,
     peer: SocketAddr,
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    service: S,
-    watcher: Watcher,
-    handshake_timeout: Duration,
-    permit: OwnedSemaphorePermit,
-) where
-    S: tower::Service<
-            http::Request<Incoming>,
-            Response = Response,
-            Error = std::convert::Infallible,
-        > + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-    tokio::spawn(async move {
-        let handshake = tokio::time::timeout(handshake_timeout, tls.acceptor().accept(stream));
-        let stream = match handshake.await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                return;
-            }
-            Err(_) => {
-                tracing::debug!(%peer, "TLS handshake timed out");
-                return;
-            }
-        };
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        if let Err(e) = watcher.watch(conn).await {
-            tracing::debug!(%peer, error = %e, "TLS connection ended with an error");
+    timeout: Duration,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            None
         }
-        drop(permit);
-    });
-}
-
-/// `server::serve` over TLS: `listener`'s connections are served by
-/// `router` after a handshake with `tls`'s current certificate.
-pub async fn serve_tls(
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    tls: Tls,
-    mut options: crate::server::ServeOptions,
-    shutdown: impl std::future::Future<Output = ()> + Send,
-) -> std::io::Result<()> {
-    options.tls = Some(tls);
-    crate::server::serve(listener, router, options, shutdown).await
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            None
+        }
+    }
 }

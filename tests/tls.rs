@@ -67,11 +67,13 @@ async fn tls_mirror(tls: Tls) -> SocketAddr {
     let app = App::new(config).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(newsmirror::tls::serve_tls(
+    tokio::spawn(newsmirror::server::serve(
         listener,
         app::router(app),
-        tls,
-        options,
+        ServeOptions {
+            tls: Some(tls),
+            ..options
+        },
         std::future::pending(),
     ));
     addr
