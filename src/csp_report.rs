@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::BodyExt;
@@ -37,7 +37,6 @@ use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
-use crate::app::App;
 use crate::error::{MirrorError, ReportError};
 use crate::metrics::{CspLabels, Metrics};
 use crate::site::Site;
@@ -111,7 +110,7 @@ const KEYWORDS: &[&str] = &[
     "trusted-types-sink",
 ];
 
-/// The reports' table and rate limit; one per process (in [`App`]).
+/// The reports' table and rate limit; one per process (in `crate::app::App`).
 pub struct CspReports {
     bucket: Mutex<TokenBucket>,
     table: Mutex<Table>,
@@ -436,8 +435,13 @@ impl Table {
 /// `POST /_/csp-report`: 204 when taken (counted, or dropped by the rate
 /// limit), 413 over [`MAX_BODY`], 415 for another type, 400 for a body
 /// that is not a report.
-pub async fn receive(State(app): State<Arc<App>>, req: Request) -> Response {
-    match take_reports(&app, req).await {
+pub async fn receive(
+    csp: &CspReports,
+    mapper: &UrlMapper,
+    sites: &[Arc<Site>],
+    req: Request,
+) -> Response {
+    match take_reports(csp, mapper, sites, req).await {
         Ok(()) => {
             let mut r = StatusCode::NO_CONTENT.into_response();
             r.headers_mut()
@@ -458,7 +462,12 @@ pub async fn receive(State(app): State<Arc<App>>, req: Request) -> Response {
     }
 }
 
-async fn take_reports(app: &App, req: Request) -> Result<(), ReportError> {
+async fn take_reports(
+    csp: &CspReports,
+    mapper: &UrlMapper,
+    sites: &[Arc<Site>],
+    req: Request,
+) -> Result<(), ReportError> {
     let format = ReportFormat::of(req.headers()).ok_or(ReportError::UnsupportedType)?;
     let declared = req
         .headers()
@@ -478,7 +487,7 @@ async fn take_reports(app: &App, req: Request) -> Result<(), ReportError> {
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     let reports = parse(format, &body)?;
-    app.csp.count(&app.mapper, &app.sites, &reports);
+    csp.count(mapper, sites, &reports);
     Ok(())
 }
 

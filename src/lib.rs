@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod proxy;
 pub mod request_id;
+pub mod router;
 pub mod server;
 pub mod site;
 pub mod text_urls;

@@ -233,7 +233,7 @@ pub async fn run_with_tls(
     options.tls = tls;
     let public_task = tokio::spawn(serve(
         public,
-        crate::app::router(app),
+        crate::router::router(app),
         options,
         stopped(stop_rx),
     ));

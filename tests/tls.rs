@@ -16,8 +16,9 @@ use common::*;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use newsmirror::app::{self, App};
+use newsmirror::app::App;
 use newsmirror::config::{Config, TlsConfig};
+use newsmirror::router;
 use newsmirror::server::ServeOptions;
 use newsmirror::tls::Tls;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -69,7 +70,7 @@ async fn tls_mirror(tls: Tls) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(newsmirror::server::serve(
         listener,
-        app::router(app),
+        router::router(app),
         ServeOptions {
             tls: Some(tls),
             ..options

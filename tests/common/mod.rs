@@ -14,8 +14,9 @@ use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use newsmirror::app::{self, App};
+use newsmirror::app::App;
 use newsmirror::config::Config;
+use newsmirror::router;
 use newsmirror::server::{self, ServeOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -160,7 +161,7 @@ pub async fn mirror_of(config: Config) -> SocketAddr {
     let addr = listener.local_addr().expect("mirror address");
     tokio::spawn(server::serve(
         listener,
-        app::router(app),
+        router::router(app),
         options,
         std::future::pending(),
     ));

@@ -1,0 +1,238 @@
+//! The public router: the mirror's own routes under `/_/`, every other
+//! path to the mounted sites, behind one `front` layer (request ids, the
+//! reader's view of the connection, what is refused before any route).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use http::{HeaderValue, Method, StatusCode, Version, header};
+use tracing::Instrument;
+
+use crate::app::App;
+use crate::error::{BadRequest, MirrorError};
+use crate::forwarded::ClientView;
+use crate::metrics::Route;
+use crate::proxy;
+
+/// The stylesheet for the injected nav bar and footer, built into the binary.
+pub const STYLESHEET: &str = include_str!("../static/newsmirror.css");
+
+/// The public router: the mirror's own routes under `/_/`, every other path
+/// to the mounted sites.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/_/healthz", get(healthz))
+        .route("/_/static/newsmirror.css", get(stylesheet))
+        .route(crate::worker::WORKER_PATH, get(service_worker))
+        .route(crate::worker::PAGE_SCRIPT_PATH, get(page_script))
+        .route(crate::worker::VOID_PATH, any(void))
+        .route("/_/api/article", get(crate::api::article))
+        .route("/_/api/openapi.json", get(crate::api::openapi))
+        .route("/_/csp-report", post(csp_report))
+        .route("/_/asset/", any(proxy::asset))
+        .route("/_/asset/{*rest}", any(proxy::asset))
+        .route("/_/img/", any(proxy::image))
+        .route("/_/img/{*rest}", any(proxy::image))
+        .route("/_/{*rest}", any(not_found))
+        .route("/_/", any(not_found))
+        .fallback(proxy::page)
+        .layer(middleware::from_fn_with_state(app.clone(), front))
+        .with_state(app)
+}
+
+/// The one layer in front of every public route (one layer rather than
+/// four: each axum layer boxes and clones per request, which showed in the
+/// profile of a cache hit). In order: the request id and access log, the
+/// refusal of forward-proxy requests, the reader's [`ClientView`], and the
+/// count of answers by route and status.
+async fn front(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
+    let access = crate::request_id::begin(&app.trusted, &mut req);
+    let route = route_of(req.uri().path());
+    let response = match refused(&req) {
+        Some(refusal) => refusal,
+        None => {
+            attach_client_view(&app, &mut req);
+            let span = access.span();
+            next.run(req).instrument(span).await
+        }
+    };
+    app.metrics.request(route, response.status().as_u16());
+    access.finish(response)
+}
+
+/// Works out, once per request, what it says about its reader
+/// ([`ClientView`]), believing forwarding headers only from trusted proxies.
+fn attach_client_view(app: &App, req: &mut Request) {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let tls = req.uri().scheme_str() == Some("https");
+    let view = ClientView::of(
+        peer,
+        req.headers(),
+        req.uri(),
+        tls,
+        &app.config.server.trusted_proxies,
+    );
+    req.extensions_mut().insert(view);
+}
+
+/// The metrics route of a request path.
+fn route_of(path: &str) -> Route {
+    if !path.starts_with("/_/") {
+        Route::Page
+    } else if path.starts_with("/_/asset/") {
+        Route::Asset
+    } else if path.starts_with("/_/img/") {
+        Route::Image
+    } else if path.starts_with("/_/api/") {
+        Route::Api
+    } else if path.starts_with("/_/static/") {
+        Route::Static
+    } else if path == "/_/healthz" {
+        Route::Health
+    } else {
+        Route::Other
+    }
+}
+
+async fn healthz() -> Response {
+    let mut r = "ok\n".into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn stylesheet() -> Response {
+    let mut r = STYLESHEET.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// `GET /_/sw.js`: scoped to the whole mirror, revalidated on every
+/// update check so that a new configuration reaches readers.
+async fn service_worker(State(app): State<Arc<App>>) -> Response {
+    let mut r = app.worker.script.clone().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        http::HeaderName::from_static("service-worker-allowed"),
+        HeaderValue::from_static("/"),
+    );
+    r
+}
+
+/// `GET /_/rt.js?v=…`: the page script; its URL changes with its content.
+/// Cached for good only under this instance's own version: during a
+/// rolling change of configuration another instance's version may be
+/// asked of this one, and a CDN must not keep this script under it.
+async fn page_script(State(app): State<Arc<App>>, uri: http::Uri) -> Response {
+    let mut r = app.worker.page_script.clone().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    let own = uri.query() == Some(app.worker.page_version.as_str());
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if own {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
+    );
+    r
+}
+
+/// `/_/void`, any method: where the page script sends a request for a host
+/// the mirror does not serve. Nothing is fetched; the empty answer lets
+/// the page go on (a script's `load` fires, a beacon is accepted).
+async fn void() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    r
+}
+
+/// `POST /_/csp-report` (`crate::csp_report::receive`).
+async fn csp_report(State(app): State<Arc<App>>, req: Request) -> Response {
+    crate::csp_report::receive(&app.csp, &app.mapper, &app.sites, req).await
+}
+
+async fn not_found() -> Response {
+    MirrorError::Route(crate::url_map::RouteError::NoSite).page(None)
+}
+
+/// What is refused before anything else looks at a request:
+///
+/// - a mirror is not a forward proxy: absolute-form and authority-form
+///   request targets (`GET http://other.host/ HTTP/1.1`,
+///   `GET other.host:443 HTTP/1.1`) and `CONNECT`;
+/// - two `Host` headers, or one with userinfo or anything but a host and
+///   port (RFC 9112 §3.2: 400);
+/// - a GET or HEAD with a body (`Content-Length` other than 0, or
+///   `Transfer-Encoding`): the mirror would not send that body upstream,
+///   and the connection closes so that its bytes are never read as the
+///   next request either.
+fn refused(req: &Request) -> Option<Response> {
+    let h1 = req.version() <= Version::HTTP_11;
+    if (h1 && req.uri().authority().is_some()) || req.method() == Method::CONNECT {
+        let mut r = MirrorError::ProxyRequest.page(None);
+        if req.method() == Method::CONNECT {
+            *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        }
+        return Some(r);
+    }
+    let bad = bad_head(req)?;
+    let mut r = MirrorError::BadRequest(bad).page(None);
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Some(r)
+}
+
+fn bad_head(req: &Request) -> Option<BadRequest> {
+    let headers = req.headers();
+    let mut hosts = headers.get_all(header::HOST).iter();
+    if let Some(host) = hosts.next() {
+        if hosts.next().is_some() {
+            return Some(BadRequest::DuplicateHost);
+        }
+        let authority = host
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<http::uri::Authority>().ok());
+        if authority.is_none_or(|a| a.as_str().contains('@')) {
+            return Some(BadRequest::BadHost);
+        }
+    }
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        let declared = headers
+            .get_all(header::CONTENT_LENGTH)
+            .iter()
+            .any(|v| v.as_bytes().iter().any(|b| *b != b'0'));
+        if declared || headers.contains_key(header::TRANSFER_ENCODING) {
+            return Some(BadRequest::BodyOnSafeMethod);
+        }
+    }
+    None
+}
