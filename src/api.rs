@@ -20,6 +20,7 @@ use url::Url;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::app::App;
+use crate::error::MirrorError;
 use crate::extract::{self, Article, ExtractError, Limits, Selectors};
 use crate::forwarded::ClientView;
 use crate::proxy::{self, Target};
@@ -260,8 +261,12 @@ pub enum ApiError {
     NotAPage,
     #[error("upstream answered {0} for this page")]
     UpstreamStatus(StatusCode),
-    #[error("upstream failed ({0}); the page itself shows the mirror's error page")]
+    #[error("upstream failed ({0})")]
     UpstreamFailed(StatusCode),
+    /// The page path failed (upstream unreachable or busy, a bad body, ...):
+    /// its status is the mirror's, from the one table (`MirrorError::status`).
+    #[error(transparent)]
+    Mirror(#[from] MirrorError),
     #[error("upstream redirects off the mirror, to {0}")]
     OffMirrorRedirect(String),
     #[error("too many redirects")]
@@ -284,6 +289,7 @@ impl ApiError {
             ApiError::NotMirrored(_) => StatusCode::FORBIDDEN,
             ApiError::UpstreamStatus(s) if matches!(s.as_u16(), 404 | 410) => *s,
             ApiError::UpstreamFailed(s) => *s,
+            ApiError::Mirror(e) => e.status(),
             ApiError::UpstreamStatus(_)
             | ApiError::OffMirrorRedirect(_)
             | ApiError::TooManyRedirects
@@ -499,7 +505,7 @@ async fn fetch_page(
         .await
         {
             Ok(r) => r,
-            Err(e) => e.page(Some(&site)),
+            Err(e) => return Err(ApiError::Mirror(e)),
         };
         let status = response.status();
         if status.is_redirection()
@@ -703,4 +709,29 @@ pub async fn openapi() -> Response {
         HeaderValue::from_static("public, max-age=3600"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::url_map::RouteError;
+
+    /// A failure of the page path keeps the mirror's own status (one
+    /// table, `MirrorError::status`), not one read back from a page.
+    #[test]
+    fn api_errors_from_the_page_path_keep_the_mirrors_status() {
+        for e in [
+            MirrorError::Route(RouteError::NoSite),
+            MirrorError::Connect,
+            MirrorError::ProxyRequest,
+            MirrorError::MediaStatus(StatusCode::GONE),
+        ] {
+            let status = e.status();
+            assert_eq!(ApiError::from(e).status(), status);
+        }
+        assert_eq!(
+            MirrorError::Connect.status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+    }
 }

@@ -18,6 +18,9 @@ pub enum MirrorError {
     MethodNotAllowed { method: Method, allow: Vec<Method> },
     #[error("this server is a mirror, not a forward proxy")]
     ProxyRequest,
+    /// `CONNECT`: the same refusal, as a method this server never allows.
+    #[error("this server is a mirror, not a forward proxy")]
+    Connect,
     #[error(transparent)]
     BadRequest(#[from] BadRequest),
     #[error(transparent)]
@@ -73,6 +76,7 @@ impl MirrorError {
             }
             MirrorError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             MirrorError::ProxyRequest | MirrorError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            MirrorError::Connect => StatusCode::METHOD_NOT_ALLOWED,
             MirrorError::Upstream(
                 UpstreamError::ConnectTimeout { .. } | UpstreamError::HeaderTimeout { .. },
             ) => StatusCode::GATEWAY_TIMEOUT,

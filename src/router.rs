@@ -196,12 +196,11 @@ async fn not_found() -> Response {
 ///   next request either.
 fn refused(req: &Request) -> Option<Response> {
     let h1 = req.version() <= Version::HTTP_11;
-    if (h1 && req.uri().authority().is_some()) || req.method() == Method::CONNECT {
-        let mut r = MirrorError::ProxyRequest.page(None);
-        if req.method() == Method::CONNECT {
-            *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        }
-        return Some(r);
+    if req.method() == Method::CONNECT {
+        return Some(MirrorError::Connect.page(None));
+    }
+    if h1 && req.uri().authority().is_some() {
+        return Some(MirrorError::ProxyRequest.page(None));
     }
     let bad = bad_head(req)?;
     let mut r = MirrorError::BadRequest(bad).page(None);
