@@ -32,6 +32,8 @@ mod output;
 mod selector;
 mod tags;
 mod text;
+#[doc(hidden)]
+pub mod tuning;
 mod urls;
 
 use std::time::Instant;

@@ -1,0 +1,133 @@
+//! Named switches and thresholds of the extractor, for measuring a rule change
+//! across corpus folds (`examples/extract_bench.rs --vary NAME=a,b`).
+//!
+//! Every knob has the value the extractor ships with; nothing in the server sets
+//! one. The values live in a thread-local table, so a benchmark setting one on its
+//! thread changes nothing for other threads (the server's extraction pool, parallel
+//! tests). A knob whose rule has been settled may still stay here: it documents
+//! the alternative that was measured and lets the measurement be repeated.
+
+use std::cell::Cell;
+
+/// One knob: its name, the shipped value, and what it switches.
+#[derive(Debug, Clone, Copy)]
+pub struct Knob {
+    pub name: &'static str,
+    pub default: f32,
+    pub about: &'static str,
+}
+
+#[derive(Debug, Clone, Copy)]
+#[repr(usize)]
+pub(crate) enum K {
+    /// Weighted characters below which a result is retried with looser heuristics.
+    EnoughText,
+    /// A JSON-LD `articleBody` steers the choice of the body: 1 on, 0 off.
+    LdBody,
+    /// Chinese paragraphs are scored by their sentence punctuation, not commas only.
+    CjkPunct,
+    /// Site-specific line patterns (sohu's "返回搜狐", "已被阅读", "Trackback",
+    /// phone numbers, "citation:") in the credit/notice rules: 1 on, 0 off.
+    SiteLines,
+    /// Link density above which a sibling of the top node is not prose.
+    SiblingLinkDensity,
+}
+
+const KNOBS: [Knob; 5] = [
+    Knob {
+        name: "enough_text",
+        default: 500.0,
+        about: "weighted chars below which a looser pass is tried",
+    },
+    Knob {
+        name: "ld_body",
+        default: 0.0,
+        about: "JSON-LD articleBody steers the body choice (1 on, 0 off)",
+    },
+    Knob {
+        name: "cjk_punct",
+        default: 0.0,
+        about: "CJK sentence punctuation scores like commas (1 on, 0 off)",
+    },
+    Knob {
+        name: "site_lines",
+        default: 1.0,
+        about: "site-specific credit/notice line patterns (1 on, 0 off)",
+    },
+    Knob {
+        name: "sibling_link_density",
+        default: 0.25,
+        about: "link density above which a long sibling is not prose",
+    },
+];
+
+thread_local! {
+    static VALUES: [Cell<f32>; KNOBS.len()] =
+        const { [const { Cell::new(f32::NAN) }; KNOBS.len()] };
+}
+
+/// Every knob with its shipped value.
+pub fn knobs() -> &'static [Knob] {
+    &KNOBS
+}
+
+/// Sets a knob on this thread (`NAN` restores the shipped value).
+pub fn set(name: &str, value: f32) -> Result<(), String> {
+    let index = KNOBS
+        .iter()
+        .position(|k| k.name == name)
+        .ok_or_else(|| format!("no knob named {name:?}"))?;
+    VALUES.with(|v| {
+        if let Some(cell) = v.get(index) {
+            cell.set(value);
+        }
+    });
+    Ok(())
+}
+
+/// Restores every knob on this thread to its shipped value.
+pub fn reset() {
+    VALUES.with(|v| v.iter().for_each(|c| c.set(f32::NAN)));
+}
+
+pub(crate) fn get(knob: K) -> f32 {
+    let index = knob as usize;
+    let set = VALUES.with(|v| v.get(index).map_or(f32::NAN, Cell::get));
+    if set.is_nan() {
+        KNOBS.get(index).map_or(0.0, |k| k.default)
+    } else {
+        set
+    }
+}
+
+pub(crate) fn on(knob: K) -> bool {
+    get(knob) >= 0.5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knobs_start_at_their_shipped_values_and_reset() {
+        // Thread-local: this test's settings are invisible to the others.
+        assert_eq!(get(K::EnoughText), 500.0);
+        assert!(set("enough_text", 300.0).is_ok());
+        assert_eq!(get(K::EnoughText), 300.0);
+        reset();
+        assert_eq!(get(K::EnoughText), 500.0);
+    }
+
+    #[test]
+    fn unknown_knobs_are_refused() {
+        assert!(set("no_such_knob", 1.0).is_err());
+    }
+
+    #[test]
+    fn the_table_and_the_enum_agree() {
+        assert_eq!(
+            KNOBS.get(K::SiblingLinkDensity as usize).map(|k| k.name),
+            Some("sibling_link_density")
+        );
+    }
+}
