@@ -60,7 +60,7 @@ static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
             \s*[:：|｜/]
           | (?:本报|本刊|本台|新华社|中新社|中新网)?(?:实习生|记者|通讯员)\s*\S
           | \d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}
-          | .*(?:上一页|下一页|返回搜狐|查看更多|责任编辑|发表评论|已被阅读|Trackback|件评论|条评论)
+          | .*(?:上一页|下一页|查看更多|责任编辑|发表评论|件评论|条评论)
           | .*\d{3,4}-\d{7,8}
         )",
     )
@@ -69,9 +69,15 @@ static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Copyright and reprint notices ("版权所有", "未经授权禁止转载", "免责声明").
 static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     regex(
-        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止.{0,4}转载|不得.{0,4}转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|subject to copyright|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|reproduced without|without (?:the )?(?:prior )?(?:express )?written permission|^citation:",
+        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止.{0,4}转载|不得.{0,4}转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|subject to copyright|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|reproduced without|without (?:the )?(?:prior )?(?:express )?written permission",
     )
 });
+
+/// Lines named after one site's furniture ("返回搜狐": back to Sohu; "已被阅读",
+/// "Trackback": one blog engine's counters; "Citation:": one publisher's notice),
+/// measured as knob `site_lines`.
+static SITE_LINE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| regex(r"(?i)返回搜狐|已被阅读|Trackback|^citation:"));
 
 // Word boundaries in these patterns are ASCII (`(?-u:\b)`): a Unicode `\b` makes the
 // regex crate leave its fast DFA on non-ASCII text, and every such word is ASCII.
@@ -99,7 +105,7 @@ pub(crate) fn is_promo_line(text: &str) -> bool {
 /// little more than a date ("Saturday, September 10th, 2005 10:56 am").
 pub(crate) fn is_meta_line(text: &str) -> bool {
     let len = text.chars().count();
-    len <= 80 && matches(&META_LINE, text)
+    len <= 80 && (matches(&META_LINE, text) || site_line(text))
         || (len <= 60
             && super::text::word_count(text) <= 10
             && super::dates::normalize(text).is_some())
@@ -107,7 +113,11 @@ pub(crate) fn is_meta_line(text: &str) -> bool {
 
 /// A copyright or reprint notice of paragraph size.
 pub(crate) fn is_notice(text: &str) -> bool {
-    text.chars().count() <= 300 && matches(&NOTICE, text)
+    text.chars().count() <= 300 && (matches(&NOTICE, text) || site_line(text))
+}
+
+fn site_line(text: &str) -> bool {
+    super::tuning::on(super::tuning::K::SiteLines) && matches(&SITE_LINE, text)
 }
 
 fn matches(re: &LazyLock<Option<Regex>>, s: &str) -> bool {

@@ -171,7 +171,13 @@ pub fn extract(input: Input<'_>) -> Result<Article, ExtractError> {
     let resolver = urls::Resolver::new(input.page_url, dom.base_href());
     let page = meta::PageMeta::read(&dom, &mut budget)?;
     let title = meta::title(&dom, &page, selectors.as_ref());
-    let body = content::find_body(&dom, &title, selectors.as_ref(), &mut budget)?;
+    let body = content::find_body(
+        &dom,
+        &title,
+        page.ld_body(),
+        selectors.as_ref(),
+        &mut budget,
+    )?;
     let rendered = output::render(&dom, &body, &resolver, &mut budget)?;
     if !content::looks_like_article(&rendered.text, &body, page.declares_article()) {
         return Err(ExtractError::NoArticle);

@@ -65,6 +65,9 @@ pub(crate) struct TextSize {
     pub cjk: u32,
     /// Commas, including the full-width and ideographic ones.
     pub commas: u32,
+    /// Full-width sentence punctuation (`。！？；`): what marks Chinese prose,
+    /// whose sentences often carry no comma.
+    pub stops: u32,
 }
 
 impl TextSize {
@@ -85,6 +88,8 @@ impl TextSize {
                 size.cjk += 1;
             } else if matches!(c, ',' | '，' | '、' | '،' | '﹐' | '︐') {
                 size.commas += 1;
+            } else if matches!(c, '。' | '！' | '？' | '；' | '｡') {
+                size.stops += 1;
             }
         }
         size
@@ -94,18 +99,25 @@ impl TextSize {
         self.chars = self.chars.saturating_add(other.chars);
         self.cjk = self.cjk.saturating_add(other.cjk);
         self.commas = self.commas.saturating_add(other.commas);
+        self.stops = self.stops.saturating_add(other.stops);
     }
 
     pub(crate) fn sub(&mut self, other: TextSize) {
         self.chars = self.chars.saturating_sub(other.chars);
         self.cjk = self.cjk.saturating_sub(other.cjk);
         self.commas = self.commas.saturating_sub(other.commas);
+        self.stops = self.stops.saturating_sub(other.stops);
+    }
+
+    /// Mostly CJK: at least half of the non-space characters.
+    pub(crate) fn is_cjk_text(&self) -> bool {
+        self.cjk > 0 && self.cjk * 2 >= self.chars
     }
 
     /// Length weighted so a CJK character counts like a few Latin letters: a
     /// 100-character Chinese paragraph says as much as a 250-letter English one.
     pub(crate) fn weighted(&self) -> f32 {
-        self.chars as f32 + 1.5 * self.cjk as f32
+        self.chars as f32 + super::tuning::get(super::tuning::K::CjkWeight) * self.cjk as f32
     }
 }
 
@@ -142,5 +154,13 @@ mod tests {
     fn text_size_counts_whitespace_runs_once() {
         let s = TextSize::of("  ab  c，中 ");
         assert_eq!((s.chars, s.cjk, s.commas), (7, 1, 1));
+    }
+
+    #[test]
+    fn full_width_sentence_stops_are_counted() {
+        let s = TextSize::of("他来了。你呢？好！");
+        assert_eq!((s.commas, s.stops), (0, 3));
+        assert!(s.is_cjk_text());
+        assert!(!TextSize::of("Home 首页").is_cjk_text());
     }
 }

@@ -26,14 +26,20 @@ pub(crate) enum K {
     LdBody,
     /// Chinese paragraphs are scored by their sentence punctuation, not commas only.
     CjkPunct,
+    /// Chinese text without any comma or full stop scores nothing.
+    CjkBare,
     /// Site-specific line patterns (sohu's "返回搜狐", "已被阅读", "Trackback",
     /// phone numbers, "citation:") in the credit/notice rules: 1 on, 0 off.
     SiteLines,
     /// Link density above which a sibling of the top node is not prose.
     SiblingLinkDensity,
+    /// Weight of a CJK character against a Latin letter in text lengths (+1).
+    CjkWeight,
+    /// Credit, date and notice lines are trimmed at the body's edges: 1 on, 0 off.
+    EdgeLines,
 }
 
-const KNOBS: [Knob; 5] = [
+const KNOBS: [Knob; 8] = [
     Knob {
         name: "enough_text",
         default: 500.0,
@@ -50,6 +56,11 @@ const KNOBS: [Knob; 5] = [
         about: "CJK sentence punctuation scores like commas (1 on, 0 off)",
     },
     Knob {
+        name: "cjk_bare",
+        default: 0.0,
+        about: "CJK text without comma or full stop scores nothing (1 on, 0 off)",
+    },
+    Knob {
         name: "site_lines",
         default: 1.0,
         about: "site-specific credit/notice line patterns (1 on, 0 off)",
@@ -58,6 +69,16 @@ const KNOBS: [Knob; 5] = [
         name: "sibling_link_density",
         default: 0.25,
         about: "link density above which a long sibling is not prose",
+    },
+    Knob {
+        name: "cjk_weight",
+        default: 1.5,
+        about: "extra weight of a CJK character in text lengths",
+    },
+    Knob {
+        name: "edge_lines",
+        default: 1.0,
+        about: "credit/date/notice lines trimmed at the body's edges (1 on, 0 off)",
     },
 ];
 
