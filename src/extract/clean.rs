@@ -73,12 +73,6 @@ static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-/// Lines named after one site's furniture ("返回搜狐": back to Sohu; "已被阅读",
-/// "Trackback": one blog engine's counters; "Citation:": one publisher's notice),
-/// measured as knob `site_lines`.
-static SITE_LINE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| regex(r"(?i)返回搜狐|已被阅读|Trackback|^citation:"));
-
 // Word boundaries in these patterns are ASCII (`(?-u:\b)`): a Unicode `\b` makes the
 // regex crate leave its fast DFA on non-ASCII text, and every such word is ASCII.
 
@@ -105,7 +99,7 @@ pub(crate) fn is_promo_line(text: &str) -> bool {
 /// little more than a date ("Saturday, September 10th, 2005 10:56 am").
 pub(crate) fn is_meta_line(text: &str) -> bool {
     let len = text.chars().count();
-    len <= 80 && (matches(&META_LINE, text) || site_line(text))
+    len <= 80 && matches(&META_LINE, text)
         || (len <= 60
             && super::text::word_count(text) <= 10
             && super::dates::normalize(text).is_some())
@@ -113,11 +107,7 @@ pub(crate) fn is_meta_line(text: &str) -> bool {
 
 /// A copyright or reprint notice of paragraph size.
 pub(crate) fn is_notice(text: &str) -> bool {
-    text.chars().count() <= 300 && (matches(&NOTICE, text) || site_line(text))
-}
-
-fn site_line(text: &str) -> bool {
-    super::tuning::on(super::tuning::K::SiteLines) && matches(&SITE_LINE, text)
+    text.chars().count() <= 300 && matches(&NOTICE, text)
 }
 
 fn matches(re: &LazyLock<Option<Regex>>, s: &str) -> bool {
@@ -270,6 +260,9 @@ mod tests {
         assert!(is_meta_line("责任编辑：李琳#"));
         assert!(is_meta_line("文章来源：千龙网"));
         assert!(is_meta_line("本报记者 王燕平 方云凤"));
+        // One site's or one engine's furniture is no rule (it helped only its own fold).
+        assert!(!is_meta_line("返回搜狐"));
+        assert!(!is_meta_line("Trackback"));
         assert!(is_meta_line(
             "Updated 5:27 am CST, Wednesday, November 20, 2019"
         ));

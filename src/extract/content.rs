@@ -268,15 +268,12 @@ struct Analysis<'a> {
     score: Vec<f32>,
     candidate: Vec<bool>,
     byline: Option<NodeId>,
-    /// The page's JSON-LD `articleBody` (whitespace collapsed), if any.
-    ld_body: Option<&'a str>,
 }
 
 /// Finds the article body, by `[site.article] body` when it matches, else by scoring.
 pub(crate) fn find_body(
     dom: &Dom,
     title: &str,
-    ld_body: Option<&str>,
     selectors: Option<&CompiledSelectors>,
     budget: &mut Budget,
 ) -> Result<Body, ExtractError> {
@@ -294,7 +291,6 @@ pub(crate) fn find_body(
     for flags in ATTEMPTS {
         let protected = chosen.as_deref().unwrap_or_default();
         let mut analysis = Analysis::new(dom, &order, flags, &raw, protected, budget)?;
-        analysis.ld_body = ld_body;
         let roots = match &chosen {
             Some(roots) => roots.clone(),
             None => analysis.choose_roots(budget)?,
@@ -386,7 +382,6 @@ impl<'a> Analysis<'a> {
             score: vec![0.0; n],
             candidate: vec![false; n],
             byline: None,
-            ld_body: None,
         };
         analysis.mark_junk(raw, protected, budget)?;
         analysis.sum_stats(budget)?;
@@ -553,23 +548,7 @@ impl<'a> Analysis<'a> {
             if text.weighted() < 25.0 {
                 continue;
             }
-            let cjk = text.is_cjk_text();
-            // Chinese prose is punctuated; a run of CJK characters without one
-            // comma or full stop is a menu, a list of headlines or a label.
-            if cjk && tuning::on(K::CjkBare) && text.commas + text.stops == 0 {
-                continue;
-            }
-            let stops = if cjk && tuning::on(K::CjkPunct) {
-                text.stops
-            } else {
-                0
-            };
-            let mut points =
-                1.0 + (text.commas + stops) as f32 + (text.weighted() / 100.0).floor().min(3.0);
-            let ld_weight = tuning::get(K::LdBody);
-            if ld_weight > 0.0 && self.in_ld_body(id) {
-                points *= ld_weight;
-            }
+            let points = 1.0 + text.commas as f32 + (text.weighted() / 100.0).floor().min(3.0);
             let mut target = first_scored;
             for level in 0..5 {
                 if target == NIL || dom.tag(target).is_none() {
@@ -598,18 +577,6 @@ impl<'a> Analysis<'a> {
             }
         }
         Ok(candidates)
-    }
-
-    /// Whether the paragraph's text is part of the page's JSON-LD `articleBody`
-    /// (its first 80 characters are found there).
-    fn in_ld_body(&self, id: NodeId) -> bool {
-        let Some(ld) = self.ld_body else {
-            return false;
-        };
-        let text = super::text::collapse_whitespace(&self.dom.text_content(id));
-        let end = text.char_indices().nth(80).map_or(text.len(), |(i, _)| i);
-        let head = text.get(..end).unwrap_or_default();
-        head.chars().count() >= 20 && ld.contains(head)
     }
 
     fn init_candidate(&mut self, id: NodeId) {

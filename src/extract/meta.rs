@@ -56,8 +56,6 @@ pub(crate) struct JsonLd {
     pub language: Option<String>,
     pub keywords: Vec<String>,
     pub image: Option<String>,
-    /// schema.org `articleBody`, whitespace collapsed.
-    pub body: Option<String>,
 }
 
 /// The resolved metadata fields of an [`super::Article`].
@@ -75,11 +73,6 @@ pub(crate) struct Fields {
 impl PageMeta {
     /// Whether the page says it is an article: article-typed JSON-LD,
     /// `og:type=article`, or an `article:published_time`.
-    /// The JSON-LD `articleBody`, when it is long enough to tell paragraphs apart.
-    pub(crate) fn ld_body(&self) -> Option<&str> {
-        self.jsonld.body.as_deref().filter(|b| b.len() >= 200)
-    }
-
     pub(crate) fn declares_article(&self) -> bool {
         self.jsonld.found
             || self.metas.iter().any(|(k, v)| {
@@ -230,7 +223,6 @@ impl JsonLd {
             language: string("inLanguage"),
             keywords: keywords(article.get("keywords")),
             image: image_url(article.get("image")),
-            body: string("articleBody").map(|b| collapse_whitespace(&b)),
         }
     }
 }

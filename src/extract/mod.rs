@@ -15,6 +15,8 @@
 //! - `media` (lead image, captions, images) and `tags`; `urls` applies the
 //!   mirror's URL rule to every link and image.
 //! - [`markdown`]: the seed page's Markdown form of an [`Article`].
+//! - `tuning`: named thresholds and switches, at their shipped values unless a
+//!   benchmark sets them on its thread (`docs/extraction.md`).
 //!
 //! Dates without a zone: RFC 3339 has no date-time without an offset, and guessing
 //! the site's zone would be wrong as often as right, so such dates are given as an
@@ -171,13 +173,7 @@ pub fn extract(input: Input<'_>) -> Result<Article, ExtractError> {
     let resolver = urls::Resolver::new(input.page_url, dom.base_href());
     let page = meta::PageMeta::read(&dom, &mut budget)?;
     let title = meta::title(&dom, &page, selectors.as_ref());
-    let body = content::find_body(
-        &dom,
-        &title,
-        page.ld_body(),
-        selectors.as_ref(),
-        &mut budget,
-    )?;
+    let body = content::find_body(&dom, &title, selectors.as_ref(), &mut budget)?;
     let rendered = output::render(&dom, &body, &resolver, &mut budget)?;
     if !content::looks_like_article(&rendered.text, &body, page.declares_article()) {
         return Err(ExtractError::NoArticle);

@@ -65,9 +65,6 @@ pub(crate) struct TextSize {
     pub cjk: u32,
     /// Commas, including the full-width and ideographic ones.
     pub commas: u32,
-    /// Full-width sentence punctuation (`。！？；`): what marks Chinese prose,
-    /// whose sentences often carry no comma.
-    pub stops: u32,
 }
 
 impl TextSize {
@@ -88,8 +85,6 @@ impl TextSize {
                 size.cjk += 1;
             } else if matches!(c, ',' | '，' | '、' | '،' | '﹐' | '︐') {
                 size.commas += 1;
-            } else if matches!(c, '。' | '！' | '？' | '；' | '｡') {
-                size.stops += 1;
             }
         }
         size
@@ -99,23 +94,18 @@ impl TextSize {
         self.chars = self.chars.saturating_add(other.chars);
         self.cjk = self.cjk.saturating_add(other.cjk);
         self.commas = self.commas.saturating_add(other.commas);
-        self.stops = self.stops.saturating_add(other.stops);
     }
 
     pub(crate) fn sub(&mut self, other: TextSize) {
         self.chars = self.chars.saturating_sub(other.chars);
         self.cjk = self.cjk.saturating_sub(other.cjk);
         self.commas = self.commas.saturating_sub(other.commas);
-        self.stops = self.stops.saturating_sub(other.stops);
-    }
-
-    /// Mostly CJK: at least half of the non-space characters.
-    pub(crate) fn is_cjk_text(&self) -> bool {
-        self.cjk > 0 && self.cjk * 2 >= self.chars
     }
 
     /// Length weighted so a CJK character counts like a few Latin letters: a
-    /// 100-character Chinese paragraph says as much as a 250-letter English one.
+    /// 100-character Chinese paragraph says as much as a 350-letter English one
+    /// (knob `cjk_weight`, 2.5 extra per character: 1.5 before, measured across
+    /// folds in `docs/extraction.md`).
     pub(crate) fn weighted(&self) -> f32 {
         self.chars as f32 + super::tuning::get(super::tuning::K::CjkWeight) * self.cjk as f32
     }
@@ -146,6 +136,11 @@ mod tests {
     }
 
     #[test]
+    fn a_cjk_character_weighs_three_and_a_half_letters() {
+        assert_eq!(TextSize::of("中文ab").weighted(), 4.0 + 2.5 * 2.0);
+    }
+
+    #[test]
     fn collapse_whitespace_trims_and_joins() {
         assert_eq!(collapse_whitespace("  a \n\t b  "), "a b");
     }
@@ -154,13 +149,5 @@ mod tests {
     fn text_size_counts_whitespace_runs_once() {
         let s = TextSize::of("  ab  c，中 ");
         assert_eq!((s.chars, s.cjk, s.commas), (7, 1, 1));
-    }
-
-    #[test]
-    fn full_width_sentence_stops_are_counted() {
-        let s = TextSize::of("他来了。你呢？好！");
-        assert_eq!((s.commas, s.stops), (0, 3));
-        assert!(s.is_cjk_text());
-        assert!(!TextSize::of("Home 首页").is_cjk_text());
     }
 }

@@ -22,15 +22,6 @@ pub struct Knob {
 pub(crate) enum K {
     /// Weighted characters below which a result is retried with looser heuristics.
     EnoughText,
-    /// A JSON-LD `articleBody` steers the choice of the body: 1 on, 0 off.
-    LdBody,
-    /// Chinese paragraphs are scored by their sentence punctuation, not commas only.
-    CjkPunct,
-    /// Chinese text without any comma or full stop scores nothing.
-    CjkBare,
-    /// Site-specific line patterns (sohu's "返回搜狐", "已被阅读", "Trackback",
-    /// phone numbers, "citation:") in the credit/notice rules: 1 on, 0 off.
-    SiteLines,
     /// Link density above which a sibling of the top node is not prose.
     SiblingLinkDensity,
     /// Weight of a CJK character against a Latin letter in text lengths (+1).
@@ -39,31 +30,11 @@ pub(crate) enum K {
     EdgeLines,
 }
 
-const KNOBS: [Knob; 8] = [
+const KNOBS: [Knob; 4] = [
     Knob {
         name: "enough_text",
         default: 500.0,
         about: "weighted chars below which a looser pass is tried",
-    },
-    Knob {
-        name: "ld_body",
-        default: 0.0,
-        about: "JSON-LD articleBody steers the body choice (1 on, 0 off)",
-    },
-    Knob {
-        name: "cjk_punct",
-        default: 0.0,
-        about: "CJK sentence punctuation scores like commas (1 on, 0 off)",
-    },
-    Knob {
-        name: "cjk_bare",
-        default: 0.0,
-        about: "CJK text without comma or full stop scores nothing (1 on, 0 off)",
-    },
-    Knob {
-        name: "site_lines",
-        default: 1.0,
-        about: "site-specific credit/notice line patterns (1 on, 0 off)",
     },
     Knob {
         name: "sibling_link_density",
@@ -72,7 +43,7 @@ const KNOBS: [Knob; 8] = [
     },
     Knob {
         name: "cjk_weight",
-        default: 1.5,
+        default: 2.5,
         about: "extra weight of a CJK character in text lengths",
     },
     Knob {
