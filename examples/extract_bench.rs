@@ -7,12 +7,29 @@
 //! and prints what was extracted next to the ground truth (`--repeat` runs it N more
 //! times, for a profiler).
 //!
+//! K-fold (generalisation):
+//!
+//!     cargo run --release --example extract_bench -- --folds 5 [--vary KNOB=A,B,...]
+//!         [--set KNOB=V]... [--knobs] aeb|zh|readability|all
+//!
+//! `--folds K` (or `--kfold`, K = 5) deals each corpus' sites (not pages: see
+//! `extract_bench/folds.rs`) to K folds and prints every fold's score, then the
+//! mean and spread over folds. `--set` changes one of the extractor's knobs
+//! (`newsmirror::extract::tuning`; `--knobs` lists them) for the whole run.
+//! `--vary KNOB=A,B` runs the corpus once per value, A being the baseline, and
+//! prints per fold each value's score and its delta to A; then, per fold, the
+//! value that scores best on the *other* K-1 folds (ties to A) and its score on
+//! the held-out fold, so that a change only counts where it was not chosen: a
+//! rule that only helps its own fold is not chosen when that fold is held out.
+//!
 //! The corpus directory defaults to `$NEWSMIRROR_CORPORA`, else `../shared/corpora`
 //! beside the repository. Metrics are those of `shared/corpora/README.md`; times are
 //! measured around `extract()` only (decoding and decompression excluded).
 
 #[path = "extract_bench/corpus.rs"]
 mod corpus;
+#[path = "extract_bench/folds.rs"]
+mod folds;
 #[path = "extract_bench/metrics.rs"]
 mod metrics;
 
@@ -21,7 +38,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use corpus::{Case, Truth};
-use newsmirror::extract::{Input, Limits, extract};
+use newsmirror::extract::{Input, Limits, extract, tuning};
 
 /// Pages slower than this are listed.
 const SLOW: Duration = Duration::from_millis(10);
@@ -32,6 +49,28 @@ struct Options {
     worst: usize,
     page: Option<String>,
     repeat: usize,
+    /// Folds for the k-fold report (0: none).
+    folds: usize,
+    /// A knob and the values to compare across folds (the first is the baseline).
+    vary: Option<(String, Vec<f32>)>,
+}
+
+fn knob_value(arg: Option<String>, flag: &str) -> Result<(String, Vec<f32>), String> {
+    let arg = arg.ok_or(format!("{flag} needs KNOB=VALUE"))?;
+    let (name, values) = arg
+        .split_once('=')
+        .ok_or(format!("{flag} needs KNOB=VALUE"))?;
+    let values = values
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f32>()
+                .map_err(|e| format!("{flag} {v:?}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Check the name now, not after a corpus run.
+    tuning::set(name, f32::NAN)?;
+    Ok((name.to_string(), values))
 }
 
 fn options() -> Result<Options, String> {
@@ -40,6 +79,8 @@ fn options() -> Result<Options, String> {
     let mut worst = 0;
     let mut page = None;
     let mut repeat = 0;
+    let mut folds = 0;
+    let mut vary = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -57,6 +98,31 @@ fn options() -> Result<Options, String> {
                     .and_then(|n| n.parse().ok())
                     .ok_or("--repeat needs a number")?
             }
+            "--folds" => {
+                folds = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n >= 2)
+                    .ok_or("--folds needs a number >= 2")?
+            }
+            "--kfold" => folds = 5,
+            "--vary" => {
+                let (name, values) = knob_value(args.next(), "--vary")?;
+                if values.len() < 2 {
+                    return Err("--vary needs two values or more".to_string());
+                }
+                vary = Some((name, values));
+            }
+            "--set" => {
+                let (name, values) = knob_value(args.next(), "--set")?;
+                tuning::set(&name, values.first().copied().unwrap_or(f32::NAN))?;
+            }
+            "--knobs" => {
+                for k in tuning::knobs() {
+                    println!("{:<22} {:>7}  {}", k.name, k.default, k.about);
+                }
+                std::process::exit(0);
+            }
             "aeb" | "zh" | "readability" | "all" => which = arg,
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -69,6 +135,12 @@ fn options() -> Result<Options, String> {
         worst,
         page,
         repeat,
+        folds: if vary.is_some() && folds == 0 {
+            5
+        } else {
+            folds
+        },
+        vary,
     })
 }
 
@@ -151,8 +223,21 @@ fn run_corpus(name: &'static str, cases: &[Case], opts: &Options) -> Summary {
         }
         outcomes.push(outcome);
     }
+    let refs: Vec<&Outcome> = outcomes.iter().collect();
+    let (metric, value, bar) = corpus_metric(name, &refs);
+    Summary {
+        name,
+        metric,
+        value,
+        bar,
+        outcomes,
+    }
+}
+
+/// A corpus' metric over some of its pages: label, value, and the bar it should meet.
+fn corpus_metric(name: &str, outcomes: &[&Outcome]) -> (String, f64, f64) {
     let n = outcomes.len().max(1) as f64;
-    let (metric, value, bar) = match name {
+    match name {
         "aeb" => {
             let pages: Vec<_> = outcomes.iter().map(|o| o.shingles).collect();
             let (p, r, f1) = metrics::aggregate(&pages);
@@ -168,13 +253,171 @@ fn run_corpus(name: &'static str, cases: &[Case], opts: &Options) -> Summary {
             outcomes.iter().map(|o| o.score).sum::<f64>() / n,
             0.95,
         ),
+    }
+}
+
+/// The metric over the pages whose fold is (or, `inside` false, is not) `fold`.
+fn fold_score(
+    name: &str,
+    outcomes: &[Outcome],
+    fold_of: &[usize],
+    fold: usize,
+    inside: bool,
+) -> f64 {
+    let pages: Vec<&Outcome> = outcomes
+        .iter()
+        .zip(fold_of)
+        .filter(|(_, f)| (**f == fold) == inside)
+        .map(|(o, _)| o)
+        .collect();
+    corpus_metric(name, &pages).1
+}
+
+/// Mean, standard deviation (population), min and max.
+fn spread(values: &[f64]) -> (f64, f64, f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (mean, var.sqrt(), min, max)
+}
+
+fn format_spread(values: &[f64]) -> String {
+    let (mean, std, min, max) = spread(values);
+    format!("mean {mean:+.4} std {std:.4} min {min:+.4} max {max:+.4}")
+}
+
+/// The k-fold report of one corpus: per fold its held-out score under each value
+/// of the varied knob, deltas to the baseline, and the value chosen on the other
+/// folds.
+fn kfold_report(name: &str, cases: &[Case], opts: &Options) {
+    let k = opts.folds;
+    let sites: Vec<String> = cases.iter().map(|c| c.site.clone()).collect();
+    let fold_of = folds::assign(&sites, k);
+    let (knob, values) = match &opts.vary {
+        Some((knob, values)) => (Some(knob.as_str()), values.clone()),
+        None => (None, vec![f32::NAN]),
     };
-    Summary {
-        name,
-        metric,
-        value,
-        bar,
-        outcomes,
+    let runs: Vec<Vec<Outcome>> = values
+        .iter()
+        .map(|v| {
+            if let Some(knob) = knob {
+                // Names were checked when the options were read.
+                let _ = tuning::set(knob, *v);
+            }
+            cases.iter().map(|c| run_case(c).0).collect()
+        })
+        .collect();
+    if let Some(knob) = knob {
+        let _ = tuning::set(knob, f32::NAN);
+    }
+    let label = |v: f32| match knob {
+        Some(knob) => format!("{knob}={v}"),
+        None => "score".to_string(),
+    };
+    println!();
+    println!(
+        "k-fold {name}: {k} folds by site ({} sites, {} pages); score = {} of the fold's pages",
+        {
+            let mut s = sites.clone();
+            s.sort();
+            s.dedup();
+            s.len()
+        },
+        cases.len(),
+        match name {
+            "aeb" => "body F1",
+            "zh" => "mean char F1",
+            _ => "title exact match",
+        }
+    );
+    let mut header = format!("{:<6} {:>5} {:>5}", "fold", "pages", "sites");
+    for v in &values {
+        header.push_str(&format!(" {:>16}", label(*v)));
+    }
+    for v in values.iter().skip(1) {
+        header.push_str(&format!(" {:>10}", format!("Δ {v}")));
+    }
+    if knob.is_some() {
+        header.push_str(&format!(" {:>9} {:>10}", "chosen", "Δ chosen"));
+    }
+    println!("{header}");
+    let mut per_value: Vec<Vec<f64>> = vec![Vec::new(); values.len()];
+    let mut chosen_delta = Vec::new();
+    for fold in 0..k {
+        let pages = fold_of.iter().filter(|f| **f == fold).count();
+        let mut fold_sites: Vec<&str> = sites
+            .iter()
+            .zip(&fold_of)
+            .filter(|(_, f)| **f == fold)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        fold_sites.sort_unstable();
+        fold_sites.dedup();
+        let held: Vec<f64> = runs
+            .iter()
+            .map(|r| fold_score(name, r, &fold_of, fold, true))
+            .collect();
+        let mut line = format!("{:<6} {pages:>5} {:>5}", fold + 1, fold_sites.len());
+        for h in &held {
+            line.push_str(&format!(" {h:>16.4}"));
+        }
+        let base = held.first().copied().unwrap_or(0.0);
+        for h in held.iter().skip(1) {
+            line.push_str(&format!(" {:>+10.4}", h - base));
+        }
+        if knob.is_some() {
+            // Chosen on the other folds only; ties keep the baseline.
+            let mut best = 0;
+            let mut best_train = f64::NEG_INFINITY;
+            for (i, r) in runs.iter().enumerate() {
+                let train = fold_score(name, r, &fold_of, fold, false);
+                if train > best_train + 1e-9 {
+                    best = i;
+                    best_train = train;
+                }
+            }
+            let delta = held.get(best).copied().unwrap_or(base) - base;
+            chosen_delta.push(delta);
+            line.push_str(&format!(
+                " {:>9} {delta:>+10.4}",
+                values.get(best).copied().unwrap_or(f32::NAN)
+            ));
+        }
+        println!("{line}");
+        for (i, h) in held.iter().enumerate() {
+            if let Some(col) = per_value.get_mut(i) {
+                col.push(*h);
+            }
+        }
+    }
+    for (i, v) in values.iter().enumerate() {
+        let col = per_value.get(i).cloned().unwrap_or_default();
+        let (mean, std, min, max) = spread(&col);
+        let all: Vec<&Outcome> = runs.get(i).map(|r| r.iter().collect()).unwrap_or_default();
+        println!(
+            "{name} {:<22} held-out mean {mean:.4} std {std:.4} min {min:.4} max {max:.4}; all pages {:.4}",
+            label(*v),
+            corpus_metric(name, &all).1
+        );
+        if i > 0 {
+            let base = per_value.first().cloned().unwrap_or_default();
+            let deltas: Vec<f64> = col.iter().zip(&base).map(|(a, b)| a - b).collect();
+            let improved = deltas.iter().filter(|d| **d > 1e-9).count();
+            let hurt = deltas.iter().filter(|d| **d < -1e-9).count();
+            println!(
+                "{name} {:<22} Δ per fold {}; better in {improved}, worse in {hurt} of {k}",
+                label(*v),
+                format_spread(&deltas)
+            );
+        }
+    }
+    if knob.is_some() {
+        println!(
+            "{name} chosen on other folds   Δ held-out {}",
+            format_spread(&chosen_delta)
+        );
     }
 }
 
@@ -355,8 +598,14 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        summaries.push(run_corpus(name, &cases, &opts));
+        if opts.folds > 0 {
+            kfold_report(name, &cases, &opts);
+        } else {
+            summaries.push(run_corpus(name, &cases, &opts));
+        }
     }
-    print_report(&summaries, &opts);
+    if opts.folds == 0 {
+        print_report(&summaries, &opts);
+    }
     ExitCode::SUCCESS
 }

@@ -10,6 +10,8 @@ pub struct Case {
     pub url: url::Url,
     pub html: String,
     pub truth: Truth,
+    /// The site the page belongs to, for folds (`folds.rs` says how it is found).
+    pub site: String,
 }
 
 pub enum Truth {
@@ -48,9 +50,11 @@ pub fn aeb(dir: &Path) -> Result<Vec<Case>> {
             .get("url")
             .and_then(|u| u.as_str())
             .unwrap_or("http://example.com/");
+        let url = parse_url(url)?;
         cases.push(Case {
             id: id.clone(),
-            url: parse_url(url)?,
+            site: super::folds::registrable_domain(url.host_str().unwrap_or(id)),
+            url,
             html: String::from_utf8_lossy(&bytes).into_owned(),
             truth: Truth::Body(
                 v.get("articleBody")
@@ -80,10 +84,18 @@ pub fn zh(dir: &Path) -> Result<Vec<Case>> {
         let (url, page) = unwrap_text_element(&raw);
         let truth = String::from_utf8_lossy(&read(&dir.join("cleaned").join(format!("{id}.txt")))?)
             .into_owned();
+        let html = decode(page, declared_wrapper_encoding(&raw));
+        let wrapper_site = url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(super::folds::registrable_domain));
         cases.push(Case {
             url: parse_url(url.as_deref().unwrap_or("http://example.cn/"))?,
+            site: wrapper_site
+                .or_else(|| super::folds::page_site(&html))
+                .unwrap_or_else(|| id.clone()),
             id,
-            html: decode(page, declared_wrapper_encoding(&raw)),
+            html,
             truth: Truth::ChineseBody(truth),
         });
     }
@@ -104,6 +116,7 @@ pub fn readability(dir: &Path) -> Result<Vec<Case>> {
             serde_json::from_slice(&read(&path.join("expected-metadata.json"))?)
                 .map_err(|e| format!("{id}: {e}"))?;
         cases.push(Case {
+            site: super::folds::case_site(&id),
             id,
             // The URL Readability's own test harness uses for these pages.
             url: parse_url("http://fakehost/test/page.html")?,

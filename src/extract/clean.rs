@@ -60,7 +60,7 @@ static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
             \s*[:：|｜/]
           | (?:本报|本刊|本台|新华社|中新社|中新网)?(?:实习生|记者|通讯员)\s*\S
           | \d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}
-          | .*(?:上一页|下一页|返回搜狐|查看更多|责任编辑|发表评论|已被阅读|Trackback|件评论|条评论)
+          | .*(?:上一页|下一页|查看更多|责任编辑|发表评论|件评论|条评论)
           | .*\d{3,4}-\d{7,8}
         )",
     )
@@ -69,7 +69,7 @@ static META_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Copyright and reprint notices ("版权所有", "未经授权禁止转载", "免责声明").
 static NOTICE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     regex(
-        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止.{0,4}转载|不得.{0,4}转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|subject to copyright|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|reproduced without|without (?:the )?(?:prior )?(?:express )?written permission|^citation:",
+        r"(?i)版权所有|版权归|著作权|侵权|未经.{0,12}(?:许可|授权|同意)|禁止.{0,4}转载|不得.{0,4}转载|转载请|免责声明|声明[:：]|仅代表作者|all rights reserved|subject to copyright|copyright\s*(?:©|\(c\)|\d{4})|©\s*\d{4}|reproduced without|without (?:the )?(?:prior )?(?:express )?written permission",
     )
 });
 
@@ -260,6 +260,9 @@ mod tests {
         assert!(is_meta_line("责任编辑：李琳#"));
         assert!(is_meta_line("文章来源：千龙网"));
         assert!(is_meta_line("本报记者 王燕平 方云凤"));
+        // One site's or one engine's furniture is no rule (it helped only its own fold).
+        assert!(!is_meta_line("返回搜狐"));
+        assert!(!is_meta_line("Trackback"));
         assert!(is_meta_line(
             "Updated 5:27 am CST, Wednesday, November 20, 2019"
         ));

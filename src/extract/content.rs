@@ -18,6 +18,7 @@ use super::dom::{Dom, NIL, NodeData, NodeId};
 use super::limits::Budget;
 use super::selector::CompiledSelectors;
 use super::text::TextSize;
+use super::tuning::{self, K};
 
 /// The chosen article body.
 #[derive(Debug, Default)]
@@ -87,8 +88,11 @@ const ATTEMPTS: [Flags; 4] = [
     },
 ];
 
-/// Weighted characters below which a result is retried with looser heuristics.
-const ENOUGH_TEXT: f32 = 500.0;
+/// Weighted characters below which a result is retried with looser heuristics
+/// (knob `enough_text`, 500).
+fn enough_text() -> f32 {
+    tuning::get(K::EnoughText)
+}
 
 /// Per-node sums over the subtree, boilerplate excluded.
 #[derive(Debug, Clone, Copy, Default)]
@@ -292,7 +296,7 @@ pub(crate) fn find_body(
             None => analysis.choose_roots(budget)?,
         };
         let body = analysis.finish(roots, title, budget)?;
-        let enough = body.size.weighted() >= ENOUGH_TEXT || chosen.is_some();
+        let enough = body.size.weighted() >= enough_text() || chosen.is_some();
         if best
             .as_ref()
             .is_none_or(|b| body.size.weighted() > b.size.weighted())
@@ -700,7 +704,7 @@ impl<'a> Analysis<'a> {
         let len = s.text.weighted();
         let density = s.link_density();
         if len > 80.0 {
-            return density < 0.25;
+            return density < tuning::get(K::SiblingLinkDensity);
         }
         len > 0.0 && density == 0.0 && {
             let text = self.dom.text_content(id);
@@ -813,6 +817,9 @@ impl<'a> Analysis<'a> {
     /// the text is never taken for one of these.
     fn edge_lines(&self, leaves: &[NodeId], title: &str) -> Vec<NodeId> {
         const EDGE: usize = 4;
+        if !tuning::on(K::EdgeLines) {
+            return Vec::new();
+        }
         let dom = self.dom;
         // Calls to action can sit anywhere ("Related: …", "READ MORE …").
         let mut dropped: Vec<NodeId> = leaves

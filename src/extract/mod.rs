@@ -15,6 +15,8 @@
 //! - `media` (lead image, captions, images) and `tags`; `urls` applies the
 //!   mirror's URL rule to every link and image.
 //! - [`markdown`]: the seed page's Markdown form of an [`Article`].
+//! - `tuning`: named thresholds and switches, at their shipped values unless a
+//!   benchmark sets them on its thread (`docs/extraction.md`).
 //!
 //! Dates without a zone: RFC 3339 has no date-time without an offset, and guessing
 //! the site's zone would be wrong as often as right, so such dates are given as an
@@ -32,6 +34,8 @@ mod output;
 mod selector;
 mod tags;
 mod text;
+#[doc(hidden)]
+pub mod tuning;
 mod urls;
 
 use std::time::Instant;
