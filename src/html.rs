@@ -844,6 +844,15 @@ impl UrlSource for PageContext {
     }
 
     fn map(&self, url: &str) -> Mapped {
+        // Every URL of script text comes here when all images are proxied:
+        // another host's URL that does not even end like a photo is left
+        // before it is parsed.
+        if self.site.proxy_all_images
+            && !photo_like(url.split(['?', '#']).next().unwrap_or(url))
+            && !self.mapper.is_mapped_host(&raw_host(url))
+        {
+            return Mapped::Unchanged;
+        }
         match PageContext::map(self, url, Place::Resource) {
             Mapped::External(u) if self.site.proxy_all_images && photo_like(u.path()) => {
                 PageContext::map(self, url, Place::Image)
@@ -851,6 +860,16 @@ impl UrlSource for PageContext {
             other => other,
         }
     }
+}
+
+/// The host of an absolute or protocol-relative URL as written, lower-case
+/// (a cheap look before the URL parser's).
+fn raw_host(url: &str) -> String {
+    let rest = url.split_once("//").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#', ':', '\\'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 /// The URLs inside a JSON attribute whose name says image (msn's

@@ -108,31 +108,38 @@ async fn healthz() -> Response {
     r
 }
 
-async fn stylesheet() -> Response {
-    let mut r = STYLESHEET.into_response();
+/// A body built into the binary or made at start, with its type and
+/// caching.
+fn static_answer(
+    body: impl Into<axum::body::Body>,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> Response {
+    let mut r = Response::new(body.into());
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
+        HeaderValue::from_static(cache_control),
     );
     r
+}
+
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+async fn stylesheet() -> Response {
+    static_answer(
+        STYLESHEET,
+        "text/css; charset=utf-8",
+        "public, max-age=3600",
+    )
 }
 
 /// `GET /_/sw.js`: scoped to the whole mirror, revalidated on every
 /// update check so that a new configuration reaches readers.
 async fn service_worker(State(app): State<Arc<App>>) -> Response {
-    let mut r = app.worker.script.clone().into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
+    let mut r = static_answer(app.worker.script.clone(), JAVASCRIPT, "no-cache");
+    r.headers_mut().insert(
         http::HeaderName::from_static("service-worker-allowed"),
         HeaderValue::from_static("/"),
     );
@@ -144,22 +151,13 @@ async fn service_worker(State(app): State<Arc<App>>) -> Response {
 /// rolling change of configuration another instance's version may be
 /// asked of this one, and a CDN must not keep this script under it.
 async fn page_script(State(app): State<Arc<App>>, uri: http::Uri) -> Response {
-    let mut r = app.worker.page_script.clone().into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
     let own = uri.query() == Some(app.worker.page_version.as_str());
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(if own {
-            "public, max-age=31536000, immutable"
-        } else {
-            "no-cache"
-        }),
-    );
-    r
+    let cache_control = if own {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    static_answer(app.worker.page_script.clone(), JAVASCRIPT, cache_control)
 }
 
 /// `/_/void`, any method: where the page script sends a request for a host

@@ -125,6 +125,32 @@ struct ConnectionSetup {
     first_byte: Duration,
 }
 
+/// What serves one connection's requests: the router, with the peer's
+/// address put in each request's extensions.
+trait Handler:
+    tower::Service<
+        http::Request<Incoming>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> Handler for S where
+    S: tower::Service<
+            http::Request<Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 /// Serves one accepted connection in its own task: its first byte or its
 /// TLS handshake, then HTTP/1.1 or HTTP/2 (the auto builder reads the
 /// preface; ALPN chose over TLS) until it ends, watched for graceful
@@ -137,14 +163,7 @@ fn spawn_connection<S>(
     watcher: Watcher,
     permit: OwnedSemaphorePermit,
 ) where
-    S: tower::Service<
-            http::Request<Incoming>,
-            Response = axum::response::Response,
-            Error = std::convert::Infallible,
-        > + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Handler,
 {
     let setup = setup.clone();
     tokio::spawn(async move {
@@ -179,14 +198,7 @@ async fn serve_io<I, S>(
     peer: SocketAddr,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    S: tower::Service<
-            http::Request<Incoming>,
-            Response = axum::response::Response,
-            Error = std::convert::Infallible,
-        > + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: Handler,
 {
     let conn = builder
         .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service))

@@ -48,11 +48,11 @@ pub const VOID_PATH: &str = "/_/void";
 /// The two scripts and the policy of the pages the worker controls, made
 /// once at start.
 pub struct Worker {
-    /// `/_/sw.js`.
-    pub script: String,
+    /// `/_/sw.js` (bytes shared by every answer).
+    pub script: bytes::Bytes,
     pub policy_for_controlled_pages: String,
     /// `/_/rt.js`.
-    pub page_script: String,
+    pub page_script: bytes::Bytes,
     /// `<script src="/_/rt.js?v=…">`: versioned by the script's content,
     /// so that the script is cached for good and a new configuration is
     /// a new URL.
@@ -95,9 +95,9 @@ impl Worker {
         hosts.sort();
         hosts.dedup();
         Worker {
-            script,
+            script: script.into(),
             policy_for_controlled_pages: policy_naming(&hosts),
-            page_script,
+            page_script: page_script.into(),
             page_tag,
             page_version,
         }
