@@ -23,7 +23,7 @@ use crate::app::App;
 use crate::error::MirrorError;
 use crate::extract::{self, Article, ExtractError, Limits, Selectors};
 use crate::forwarded::ClientView;
-use crate::proxy::{self, Target};
+use crate::mirror::{self, Target};
 use crate::site::Site;
 use crate::url_map::{Mapped, Place, UrlMapper};
 
@@ -495,7 +495,7 @@ async fn fetch_page(
             .header(header::ACCEPT, "text/html")
             .body(Body::empty())
             .map_err(|_| ApiError::BadUrl(mirror_path.clone()))?;
-        let response = match proxy::serve(
+        let response = match mirror::serve(
             app.clone(),
             site.clone(),
             url.clone(),

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use http::HeaderValue;
 
-use crate::cache::Cache;
 use crate::config::Config;
 use crate::html::SiteRules;
 use crate::metrics::Metrics;
+use crate::mirror::MirrorCache;
 use crate::site::{Site, SiteId};
 use crate::upstream::Upstream;
 use crate::url_map::UrlMapper;
@@ -24,7 +24,7 @@ pub struct App {
     pub upstream: Upstream,
     pub user_agent: HeaderValue,
     /// `None` when `cache.max_bytes = "0"`.
-    pub cache: Option<Cache>,
+    pub cache: Option<MirrorCache>,
     pub metrics: Arc<Metrics>,
     /// `server.trusted_proxies`, for request ids.
     pub trusted: crate::request_id::Trusted,
@@ -57,7 +57,7 @@ impl App {
         let user_agent = HeaderValue::from_str(&config.upstream.user_agent)
             .map_err(|_| StartError("upstream.user_agent is not a valid header value".into()))?;
         let metrics = Arc::new(Metrics::new());
-        let cache = Cache::new(&config.cache, metrics.clone());
+        let cache = MirrorCache::new(&config.cache, metrics.clone());
         let trusted = crate::request_id::Trusted::new(&config.server.trusted_proxies);
         let csp = crate::csp_report::CspReports::new(&metrics, &sites);
         Ok(Arc::new(App {

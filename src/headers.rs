@@ -10,6 +10,21 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::site::SiteKind;
 use crate::url_map::Place;
 
+/// The mirror's own response headers.
+pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+/// Tags for a CDN's purge by key (Fastly, Varnish `xkey`).
+pub const SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
+
+/// A `Content-Length` value, if it is one number.
+pub fn content_length(h: &HeaderMap) -> Option<u64> {
+    h.get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// What the mirror accepts from upstream; it decodes all of them.
 pub const UPSTREAM_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 

@@ -16,7 +16,7 @@ use crate::app::App;
 use crate::error::{BadRequest, MirrorError};
 use crate::forwarded::ClientView;
 use crate::metrics::Route;
-use crate::proxy;
+use crate::mirror;
 
 /// The stylesheet for the injected nav bar and footer, built into the binary.
 pub const STYLESHEET: &str = include_str!("../static/newsmirror.css");
@@ -33,13 +33,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/_/api/article", get(crate::api::article))
         .route("/_/api/openapi.json", get(crate::api::openapi))
         .route("/_/csp-report", post(csp_report))
-        .route("/_/asset/", any(proxy::asset))
-        .route("/_/asset/{*rest}", any(proxy::asset))
-        .route("/_/img/", any(proxy::image))
-        .route("/_/img/{*rest}", any(proxy::image))
+        .route("/_/asset/", any(mirror::asset))
+        .route("/_/asset/{*rest}", any(mirror::asset))
+        .route("/_/img/", any(mirror::image))
+        .route("/_/img/{*rest}", any(mirror::image))
         .route("/_/{*rest}", any(not_found))
         .route("/_/", any(not_found))
-        .fallback(proxy::page)
+        .fallback(mirror::page)
         .layer(middleware::from_fn_with_state(app.clone(), front))
         .with_state(app)
 }

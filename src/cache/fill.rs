@@ -32,7 +32,6 @@ use http::{HeaderMap, StatusCode};
 use tokio::sync::Notify;
 
 use super::Entry;
-use crate::error::MirrorError;
 use crate::metrics::CacheResult;
 use crate::upstream::BodyError;
 
@@ -84,9 +83,8 @@ impl FillBudget {
     }
 }
 
-/// What a fill turned out to be.
-#[derive(Clone)]
-pub enum FillHead {
+/// What a fill turned out to be; `E`: what it failed with.
+pub enum FillHead<E> {
     /// A fresh response, streaming: read the body with [`Fill::reader`].
     Stream(Arc<StreamHead>),
     /// An answer from a stored entry (revalidated, or stale after an error).
@@ -96,7 +94,21 @@ pub enum FillHead {
     /// the response through its own channel.
     Pass,
     /// Upstream failed before a response head.
-    Failed(Arc<MirrorError>),
+    Failed(Arc<E>),
+    /// The fill task ended before it set a head (it panicked or was dropped).
+    Abandoned,
+}
+
+impl<E> Clone for FillHead<E> {
+    fn clone(&self) -> Self {
+        match self {
+            FillHead::Stream(h) => FillHead::Stream(h.clone()),
+            FillHead::Entry(e, r) => FillHead::Entry(e.clone(), *r),
+            FillHead::Pass => FillHead::Pass,
+            FillHead::Failed(e) => FillHead::Failed(e.clone()),
+            FillHead::Abandoned => FillHead::Abandoned,
+        }
+    }
 }
 
 /// Status and headers of a streaming fill, as the reader will get them.
@@ -111,8 +123,8 @@ pub struct StreamHead {
     pub vary_values: String,
 }
 
-struct FillState {
-    head: Option<FillHead>,
+struct FillState<E> {
+    head: Option<FillHead<E>>,
     /// Chunks from index `base` on.
     chunks: VecDeque<Bytes>,
     base: usize,
@@ -130,8 +142,8 @@ struct FillState {
     evicted: Vec<u64>,
 }
 
-pub struct Fill {
-    state: Mutex<FillState>,
+pub struct Fill<E> {
+    state: Mutex<FillState<E>>,
     /// Readers wait on this for the head, chunks and the end.
     changed: Notify,
     /// The fill task waits on this for readers to take chunks or leave.
@@ -140,10 +152,10 @@ pub struct Fill {
     max_object: usize,
 }
 
-impl Fill {
+impl<E> Fill<E> {
     /// A fill that keeps at most `max_object` counted bytes for storing,
     /// and only while `budget` has room for them.
-    pub fn new(budget: Arc<FillBudget>, max_object: u64) -> Arc<Fill> {
+    pub fn new(budget: Arc<FillBudget>, max_object: u64) -> Arc<Fill<E>> {
         Arc::new(Fill {
             state: Mutex::new(FillState {
                 head: None,
@@ -164,11 +176,11 @@ impl Fill {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, FillState> {
+    fn lock(&self) -> MutexGuard<'_, FillState<E>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn set_head(&self, head: FillHead) {
+    pub fn set_head(&self, head: FillHead<E>) {
         self.lock().head = Some(head);
         self.changed.notify_waiters();
     }
@@ -198,7 +210,7 @@ impl Fill {
     }
 
     /// Drops the chunks every reader has taken, once they are not kept.
-    fn trim(&self, state: &mut FillState) {
+    fn trim(&self, state: &mut FillState<E>) {
         if state.keeping {
             return;
         }
@@ -288,9 +300,7 @@ impl Fill {
         {
             let mut state = self.lock();
             if state.head.is_none() {
-                state.head = Some(FillHead::Failed(Arc::new(MirrorError::Body(
-                    BodyError::Read("the upstream fetch stopped".into()),
-                ))));
+                state.head = Some(FillHead::Abandoned);
             }
             if state.end.is_none() {
                 state.end = Some(Err(BodyError::Read("the upstream fetch stopped".into())));
@@ -300,7 +310,7 @@ impl Fill {
     }
 
     /// Waits for the head.
-    pub async fn head(&self) -> FillHead {
+    pub async fn head(&self) -> FillHead<E> {
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -351,7 +361,10 @@ impl Fill {
     /// the request must then fetch for itself.
     pub fn reader(
         self: &Arc<Self>,
-    ) -> Option<impl Stream<Item = Result<Bytes, BodyError>> + Send + 'static> {
+    ) -> Option<impl Stream<Item = Result<Bytes, BodyError>> + Send + 'static>
+    where
+        E: Send + Sync + 'static,
+    {
         let id = {
             let mut state = self.lock();
             if state.base != 0 {
@@ -394,7 +407,7 @@ impl Fill {
     }
 }
 
-impl Drop for Fill {
+impl<E> Drop for Fill<E> {
     fn drop(&mut self) {
         let reserved = self.lock().reserved;
         self.budget.release(reserved as u64);
@@ -403,12 +416,12 @@ impl Drop for Fill {
 
 /// A reader's place in a fill; leaving (the stream dropped) lets the fill
 /// drop what only it still needed, and stop when nobody is left.
-struct ReaderSlot {
-    fill: Arc<Fill>,
+struct ReaderSlot<E> {
+    fill: Arc<Fill<E>>,
     id: u64,
 }
 
-impl Drop for ReaderSlot {
+impl<E> Drop for ReaderSlot<E> {
     fn drop(&mut self) {
         {
             let mut state = self.fill.lock();
@@ -425,9 +438,11 @@ mod tests {
     use super::*;
     use futures_util::StreamExt;
 
-    fn fill(max_object: u64, budget: u64) -> (Arc<Fill>, Arc<FillBudget>) {
+    type TestFill = Fill<std::io::Error>;
+
+    fn fill(max_object: u64, budget: u64) -> (Arc<TestFill>, Arc<FillBudget>) {
         let b = FillBudget::new(budget);
-        (Fill::new(b.clone(), max_object), b)
+        (TestFill::new(b.clone(), max_object), b)
     }
 
     #[tokio::test]
@@ -482,8 +497,8 @@ mod tests {
     #[tokio::test]
     async fn keeping_stops_when_the_budget_for_fills_is_spent() {
         let budget = FillBudget::new(10_000);
-        let a = Fill::new(budget.clone(), 1 << 20);
-        let b = Fill::new(budget.clone(), 1 << 20);
+        let a = TestFill::new(budget.clone(), 1 << 20);
+        let b = TestFill::new(budget.clone(), 1 << 20);
         assert!(a.push(Bytes::from(vec![0; 6000])));
         assert!(!b.push(Bytes::from(vec![0; 6000])), "no room left");
         drop(a);

@@ -3,40 +3,58 @@
 //! upstream fetch per key at a time, stale answers within the windows the
 //! response and the config allow.
 //!
-//! - [`policy`]: RFC 9111 rules (storable, freshness, age).
+//! Every rule of HTTP caching is here, taking plain values (status,
+//! headers, a [`SiteKind`], settings, `now`), in the order a request meets
+//! them:
+//!
+//! - [`lookup`]: what the cache does for a request ([`Lookup`]: fresh,
+//!   stale and refresh, revalidate, miss, pass).
+//! - [`request`]: what a fill asks upstream (no reader conditionals or
+//!   range; the stored validators).
 //! - [`fill`]: one fetch shared by every request that missed the same key.
-//! - [`variants`]: br and gzip made once at fill; the choice per request.
+//! - [`store`]: whether an answer is stored, and for how long
+//!   ([`policy`]: the RFC 9111 rules underneath).
+//! - [`entry`]: a stored answer, its one constructor, the 304 merge, the
+//!   stale windows.
+//! - [`variants`], [`compress`]: br and gzip made off the runtime; the
+//!   choice per request.
 //! - [`respond`]: a stored entry as an HTTP response (304, ranges, HEAD).
+//! - [`invalidate`]: what an unsafe request makes stale (§4.4).
+//! - [`clock`]: the one reading of `now`.
 
+pub mod clock;
 pub mod compress;
+pub mod entry;
 pub mod fill;
+pub mod invalidate;
+pub mod lookup;
 pub mod policy;
+pub mod request;
 pub mod respond;
+pub mod store;
 pub mod variants;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, header};
 use moka::Expiry;
 use moka::notification::RemovalCause;
 
+pub use clock::Clock;
+pub use entry::{Entry, Failure, Freshness, NewEntry, Validators};
 pub use fill::{Fill, FillBudget, FillHead, StreamHead};
-use variants::{Coding, Variants};
+pub use lookup::{Lookup, Pass};
+pub use store::{StorePolicy, Upstream, store_policy};
 
 use crate::config::CacheConfig;
 use crate::metrics::Metrics;
 use crate::site::SiteKind;
 
-/// Fixed cost counted per entry on top of its bytes (key, headers, bookkeeping).
-const ENTRY_OVERHEAD: usize = 512;
 /// How long a key whose response could not be shared is fetched without
 /// waiting on other requests ("hit-for-pass").
 const PASS_TTL: Duration = Duration::from_secs(30);
-/// How long past its freshness an entry with validators is kept for
-/// conditional revalidation (beyond the stale windows).
-const REVALIDATION_KEEP: Duration = Duration::from_secs(3600);
 
 /// The share of `cache.max_bytes` set aside for fills in flight (the bytes
 /// they keep to store at the end): an eighth, at least one largest object,
@@ -65,130 +83,6 @@ impl CacheKey {
     /// The upstream URL part of a primary key.
     pub fn url(primary: &str) -> &str {
         primary.splitn(3, ' ').nth(2).unwrap_or("")
-    }
-}
-
-/// The upstream's validators, for conditional revalidation.
-#[derive(Clone, Debug, Default)]
-pub struct Validators {
-    pub etag: Option<HeaderValue>,
-    pub last_modified: Option<HeaderValue>,
-}
-
-impl Validators {
-    pub fn from_headers(h: &HeaderMap) -> Validators {
-        Validators {
-            etag: h.get(header::ETAG).map(detach_value),
-            last_modified: h.get(header::LAST_MODIFIED).map(detach_value),
-        }
-    }
-
-    pub fn any(&self) -> bool {
-        self.etag.is_some() || self.last_modified.is_some()
-    }
-}
-
-/// A stored response.
-#[derive(Debug)]
-pub struct Entry {
-    pub status: StatusCode,
-    /// Headers as sent to readers, without the per-answer ones (`Age`,
-    /// `X-Cache`, `Date`) and, for the mirror, without `ETag`,
-    /// `Content-Length` and `Content-Encoding`, which depend on the variant.
-    pub headers: HeaderMap,
-    pub variants: Variants,
-    /// ETags of the identity, gzip and br forms (mirror entries).
-    pub etags: [HeaderValue; 3],
-    /// `Plain`: upstream's bytes, encoding and validators, passed as they
-    /// are (`rewrite = false`).
-    pub kind: SiteKind,
-    pub surrogate_keys: Vec<String>,
-    pub stored_at: Instant,
-    pub initial_age: Duration,
-    pub lifetime: Duration,
-    pub stale_while_revalidate: Duration,
-    /// How long past freshness a stale copy may answer when upstream answers 5xx.
-    pub stale_if_error: Duration,
-    /// ... and when upstream cannot be reached at all (RFC 9111 §4.2.4
-    /// allows a disconnected cache more than a 5xx does).
-    pub stale_if_unreachable: Duration,
-    /// `must-revalidate`, `proxy-revalidate`, `s-maxage` or `no-cache`:
-    /// never answered stale.
-    pub must_revalidate: bool,
-    pub validators: Validators,
-    /// Request header names the response varies on (besides Accept-Encoding).
-    pub vary: Vec<HeaderName>,
-    /// Text-like and ours to encode: compressed variants are (or will be) made.
-    pub compressible: bool,
-    /// Upstream's freshness headers (Cache-Control, Expires, Date, ...),
-    /// merged with a 304's on revalidation.
-    pub upstream: HeaderMap,
-}
-
-/// Where an entry stands in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Freshness {
-    Fresh,
-    /// Stale; `serve_while_revalidating`: may be answered at once while one
-    /// background refresh runs; `serve_on_error`: may be answered if
-    /// upstream fails.
-    Stale {
-        serve_while_revalidating: bool,
-        serve_on_error: bool,
-        serve_on_unreachable: bool,
-    },
-}
-
-impl Entry {
-    pub fn age(&self, now: Instant) -> Duration {
-        self.initial_age + now.saturating_duration_since(self.stored_at)
-    }
-
-    pub fn freshness(&self, now: Instant) -> Freshness {
-        let age = self.age(now);
-        if age < self.lifetime {
-            return Freshness::Fresh;
-        }
-        let over = age - self.lifetime;
-        let may = !self.must_revalidate;
-        Freshness::Stale {
-            serve_while_revalidating: may && over < self.stale_while_revalidate,
-            serve_on_error: may && over < self.stale_if_error,
-            serve_on_unreachable: may && over < self.stale_if_error.max(self.stale_if_unreachable),
-        }
-    }
-
-    pub fn etag(&self, coding: Coding) -> &HeaderValue {
-        match coding {
-            Coding::Identity => &self.etags[0],
-            Coding::Gzip => &self.etags[1],
-            Coding::Br => &self.etags[2],
-        }
-    }
-
-    /// Bytes this entry is counted for.
-    pub fn weight(&self) -> u32 {
-        let headers: usize = self
-            .headers
-            .iter()
-            .map(|(k, v)| k.as_str().len() + v.len() + 8)
-            .sum();
-        let total = self.variants.weight() + headers + ENTRY_OVERHEAD;
-        u32::try_from(total).unwrap_or(u32::MAX)
-    }
-
-    /// How long to keep it: while fresh, then as long as it may still be
-    /// served stale or revalidated.
-    fn retain_for(&self) -> Duration {
-        let fresh_left = self.lifetime.saturating_sub(self.initial_age);
-        let mut after = self
-            .stale_while_revalidate
-            .max(self.stale_if_error)
-            .max(self.stale_if_unreachable);
-        if self.validators.any() {
-            after = after.max(REVALIDATION_KEEP);
-        }
-        fresh_left + after
     }
 }
 
@@ -224,24 +118,29 @@ pub struct CacheSettings {
     pub stale_if_error: Duration,
 }
 
-pub struct Cache {
+/// The store, the keys that pass, and the fills in flight. `E` is what a
+/// fill that gets no response head fails with (the mirror's error: the
+/// cache only hands it on).
+pub struct Cache<E> {
     entries: moka::future::Cache<CacheKey, Arc<Entry>>,
     /// Primary key → the header names its responses vary on.
     vary: moka::future::Cache<Arc<str>, Arc<[HeaderName]>>,
     /// Primary keys whose responses could not be shared, recently.
     pass: moka::future::Cache<Arc<str>, ()>,
-    fills: Mutex<HashMap<CacheKey, Arc<Fill>>>,
+    fills: Mutex<HashMap<CacheKey, Arc<Fill<E>>>>,
     /// What fills in flight may keep, together (see [`fill_budget`]).
     fill_budget: Arc<FillBudget>,
     pub settings: CacheSettings,
     metrics: Arc<Metrics>,
     /// Makes compressed variants off the async runtime.
     pub compressor: compress::Compressor,
+    /// The time every freshness decision is made at.
+    pub clock: Clock,
 }
 
-impl Cache {
+impl<E> Cache<E> {
     /// `None` when `max_bytes = "0"` (caching off).
-    pub fn new(config: &CacheConfig, metrics: Arc<Metrics>) -> Option<Cache> {
+    pub fn new(config: &CacheConfig, metrics: Arc<Metrics>) -> Option<Cache<E>> {
         if config.max_bytes.get() == 0 {
             return None;
         }
@@ -284,6 +183,7 @@ impl Cache {
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
                 compress::Compressor::new(cores, cores)
             },
+            clock: Clock::default(),
         })
     }
 
@@ -379,7 +279,7 @@ impl Cache {
 
     /// The fill in flight for `key`, or a new one registered by this caller
     /// (`true`): the caller must then run it and call [`Cache::fill_done`].
-    pub fn join_or_start(&self, key: &CacheKey) -> (Arc<Fill>, bool) {
+    pub fn join_or_start(&self, key: &CacheKey) -> (Arc<Fill<E>>, bool) {
         let mut fills = self.fills.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(f) = fills.get(key) {
             return (f.clone(), false);
@@ -401,7 +301,7 @@ impl Cache {
     /// Takes `fill` out of the fills in flight (new requests for `key` no
     /// longer join it). Only that fill: one started for the same key since
     /// (after this one gave up storing, say) stays.
-    pub fn fill_done(&self, key: &CacheKey, fill: &Arc<Fill>) {
+    pub fn fill_done(&self, key: &CacheKey, fill: &Arc<Fill<E>>) {
         let mut fills = self.fills.lock().unwrap_or_else(|p| p.into_inner());
         if fills.get(key).is_some_and(|f| Arc::ptr_eq(f, fill)) {
             fills.remove(key);
@@ -514,7 +414,7 @@ pub fn vary_names(headers: &HeaderMap, kind: SiteKind) -> Vec<HeaderName> {
 mod tests {
     use super::*;
 
-    fn cache() -> Cache {
+    fn cache() -> Cache<std::io::Error> {
         Cache::new(&CacheConfig::default(), Arc::new(Metrics::new())).expect("cache on")
     }
 

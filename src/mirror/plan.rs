@@ -1,40 +1,27 @@
-//! Fetch and prepare: one upstream exchange turned into what the reader (or
-//! the cache) gets: status, mapped headers, and a body stream that is
-//! passed through, decoded, or rewritten.
+//! Plan: what an upstream answer becomes for the reader (or the cache):
+//! which routes may answer with it, the mapped headers, and whether the
+//! body passes through, is decoded, or is rewritten (HTML, CSS, script
+//! text) as it streams.
 
 use std::pin::Pin;
-use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use axum::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use url::Url;
 
 use super::Target;
+use super::fetch::{FetchRequest, Mode};
 use crate::app::App;
-use crate::cache::Validators;
 use crate::error::MirrorError;
 use crate::headers::{self, BodyHandling};
 use crate::html::PageContext;
 use crate::pipeline::{self, Rewrite};
-use crate::site::{Site, SiteKind};
-use crate::upstream::{BodyError, Reach, UpstreamRequest, UpstreamResponse};
+use crate::site::SiteKind;
+use crate::upstream::{BodyError, UpstreamResponse};
 use crate::url_map::{Mapped, Place};
 
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
-
-/// Whether the exchange serves one reader or fills the cache.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// For one reader: its conditionals and range go upstream; a compressed
-    /// pass-through body stays compressed if the reader takes that coding.
-    Bypass,
-    /// For the cache: a full GET, no reader conditionals, bodies decoded so
-    /// the cache can make its own variants.
-    Fill,
-}
 
 /// An upstream response, prepared for the reader.
 pub struct Prepared {
@@ -51,120 +38,6 @@ pub struct Prepared {
     pub encoded_as_is: bool,
     pub request_time: SystemTime,
     pub response_time: SystemTime,
-}
-
-pub enum Fetched {
-    Full(Prepared),
-    /// Upstream confirmed a stored entry (304 to our conditional request).
-    NotModified {
-        upstream_headers: HeaderMap,
-        request_time: SystemTime,
-        response_time: SystemTime,
-    },
-}
-
-/// What is fetched, for whom.
-pub struct FetchRequest<'a> {
-    pub site: &'a Arc<Site>,
-    pub url: &'a Url,
-    pub target: Target,
-    pub method: Method,
-    /// The reader's request headers.
-    pub headers: &'a HeaderMap,
-    pub body: Body,
-    pub referer: Option<HeaderValue>,
-    /// The reader's peer is a trusted proxy (forwarding headers may go on).
-    pub trusted_peer: bool,
-    pub mode: Mode,
-    /// Validators of a stored entry, for a conditional fill.
-    pub conditional: Option<&'a Validators>,
-}
-
-/// The reader request headers a fill must not forward: the cache answers
-/// conditionals and ranges itself, from the full response.
-const READER_ONLY: &[header::HeaderName] = &[
-    header::IF_NONE_MATCH,
-    header::IF_MODIFIED_SINCE,
-    header::IF_MATCH,
-    header::IF_UNMODIFIED_SINCE,
-    header::IF_RANGE,
-    header::RANGE,
-];
-
-pub async fn fetch(app: &App, req: FetchRequest<'_>) -> Result<Fetched, MirrorError> {
-    let site = req.site;
-    let sends_body = !matches!(req.method, Method::GET | Method::HEAD);
-    let reader_headers = if req.mode == Mode::Fill {
-        let mut h = req.headers.clone();
-        for name in READER_ONLY {
-            h.remove(name);
-        }
-        std::borrow::Cow::Owned(h)
-    } else {
-        std::borrow::Cow::Borrowed(req.headers)
-    };
-    let reader = headers::ReaderRequest {
-        headers: &reader_headers,
-        trusted_peer: req.trusted_peer,
-        sends_body,
-    };
-    let mut upstream_headers =
-        headers::upstream_request(&reader, &app.user_agent, req.referer, site.kind);
-    if let Some(v) = req.conditional {
-        if let Some(etag) = &v.etag {
-            upstream_headers.insert(header::IF_NONE_MATCH, etag.clone());
-        }
-        if let Some(lm) = &v.last_modified {
-            upstream_headers.insert(header::IF_MODIFIED_SINCE, lm.clone());
-        }
-    }
-    // A GET or HEAD sends no body upstream, whatever the reader sent with it.
-    let body = if sends_body { req.body } else { Body::empty() };
-    let request_time = SystemTime::now();
-    let started = Instant::now();
-    let result = app
-        .upstream
-        .fetch(UpstreamRequest {
-            method: req.method.clone(),
-            url: req.url.clone(),
-            headers: upstream_headers,
-            body,
-            reach: match req.target {
-                Target::Page => Reach::Any,
-                Target::Asset | Target::Image => Reach::PublicOnly,
-            },
-        })
-        .await;
-    let response = match result {
-        Ok(r) => r,
-        Err(e) => {
-            app.metrics.upstream_errors.inc();
-            return Err(e.into());
-        }
-    };
-    app.metrics.upstream_latency(started.elapsed());
-    let response_time = SystemTime::now();
-    if req.conditional.is_some() && response.status == StatusCode::NOT_MODIFIED {
-        return Ok(Fetched::NotModified {
-            upstream_headers: response.headers,
-            request_time,
-            response_time,
-        });
-    }
-    prepare(
-        app,
-        &req.site.clone(),
-        req.url,
-        req.target,
-        &req.method,
-        req.headers,
-        req.mode,
-        response,
-        request_time,
-        response_time,
-    )
-    .await
-    .map(Fetched::Full)
 }
 
 /// How the body will be handled: the kind of rewriting, if any.
@@ -190,19 +63,23 @@ fn is_script_or_json(media: &str) -> bool {
     ) || media.ends_with("+json")
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn prepare(
+/// Prepares the answer `upstream` gave to `req`.
+pub(super) async fn prepare(
     app: &App,
-    site: &Arc<Site>,
-    url: &Url,
-    target: Target,
-    method: &Method,
-    reader_headers: &HeaderMap,
-    mode: Mode,
+    req: &FetchRequest<'_>,
     upstream: UpstreamResponse,
     request_time: SystemTime,
     response_time: SystemTime,
 ) -> Result<Prepared, MirrorError> {
+    let FetchRequest {
+        site,
+        url,
+        target,
+        ref method,
+        headers: reader_headers,
+        mode,
+        ..
+    } = *req;
     let UpstreamResponse {
         status,
         headers: up_headers,
@@ -243,7 +120,7 @@ async fn prepare(
     };
     let limit = app.config.upstream.max_body_bytes.get();
     if handling != BodyHandling::AsIs
-        && let Some(len) = content_length(&up_headers)
+        && let Some(len) = headers::content_length(&up_headers)
         && len > limit
     {
         return Err(BodyError::TooLarge(limit).into());
@@ -347,15 +224,6 @@ async fn prepare(
     })
 }
 
-fn content_length(h: &HeaderMap) -> Option<u64> {
-    h.get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// The policy sent with anything but plain media from `/_/img/` and
 /// `/_/asset/`: a script inside an SVG (or a stylesheet, a script, a PDF
 /// opened as a page) cannot run on the mirror's origin.
@@ -449,35 +317,6 @@ pub fn client_accepts(h: &HeaderMap, codings: &[pipeline::Coding]) -> bool {
             None => accepted.iter().any(|(n, ok)| n == "*" && *ok),
         }
     })
-}
-
-impl Prepared {
-    /// The prepared response as it goes to one reader.
-    pub fn into_response(self, x_cache: &'static str, head_only: bool) -> axum::response::Response {
-        let mut headers = self.headers;
-        headers.insert("x-cache", HeaderValue::from_static(x_cache));
-        let body = if self.no_body || head_only {
-            no_body()
-        } else {
-            Body::from_stream(self.body)
-        };
-        let mut response = axum::response::Response::new(body);
-        *response.status_mut() = self.status;
-        *response.headers_mut() = headers;
-        response
-    }
-}
-
-/// The body of an answer that sends none (HEAD, 204, 304), with its
-/// length unknown: axum writes `Content-Length` from an exact size hint
-/// (also for HEAD, before dropping the body), and `Body::empty()`'s is 0,
-/// which for a HEAD claims the GET would answer an empty body. A HEAD
-/// answer carries the length only when the headers already say it (a body
-/// passed as is, a stored entry); a rewritten one carries none.
-pub fn no_body() -> Body {
-    Body::from_stream(futures_util::stream::empty::<
-        Result<Bytes, std::convert::Infallible>,
-    >())
 }
 
 #[cfg(test)]

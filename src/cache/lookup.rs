@@ -1,0 +1,73 @@
+//! The cache's answer to a request, before anything is fetched: the
+//! analogue of pingora's `CachePhase`. The mirror drives it: a short match
+//! on [`Lookup`] in `crate::mirror::serve`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{HeaderMap, Method, header};
+
+use super::entry::{Entry, Freshness};
+use super::{Cache, CacheKey};
+
+/// What the cache can do for a request.
+#[derive(Debug)]
+pub enum Lookup {
+    /// Fresh: answered from the entry.
+    Fresh { key: CacheKey, entry: Arc<Entry> },
+    /// Stale within `stale-while-revalidate`: answered from the entry at
+    /// once, while one background fill refreshes it.
+    Stale { key: CacheKey, entry: Arc<Entry> },
+    /// Stale and not to be answered as is: fetched again (conditionally
+    /// when it has validators), the stale copy standing in if upstream fails.
+    Revalidate { key: CacheKey, stale: Arc<Entry> },
+    /// Nothing stored: one fill for every request of this key.
+    Miss { key: CacheKey },
+    /// Not the cache's to answer: straight to upstream and back.
+    Pass(Pass),
+}
+
+/// Why a request passes the cache by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// Caching is off (`cache.max_bytes = "0"`).
+    Off,
+    /// Not GET or HEAD (an unsafe one invalidates the URL after, §4.4).
+    Method,
+    /// This URL recently gave an answer that could not be shared ("hit-for-pass").
+    NotShared,
+    /// A range of something not stored: just that range is fetched.
+    Range,
+}
+
+impl<E> Cache<E> {
+    /// Decides what the cache does for a request with `method` and
+    /// `request` headers whose primary key is `primary`, at `now`.
+    pub async fn lookup(
+        &self,
+        primary: Arc<str>,
+        method: &Method,
+        request: &HeaderMap,
+        now: Instant,
+    ) -> Lookup {
+        if !matches!(*method, Method::GET | Method::HEAD) {
+            return Lookup::Pass(Pass::Method);
+        }
+        if self.is_pass(&primary).await {
+            return Lookup::Pass(Pass::NotShared);
+        }
+        let key = self.key(primary, request).await;
+        match self.get(&key).await {
+            Some(entry) => match entry.freshness(now) {
+                Freshness::Fresh => Lookup::Fresh { key, entry },
+                Freshness::Stale {
+                    serve_while_revalidating: true,
+                    ..
+                } => Lookup::Stale { key, entry },
+                Freshness::Stale { .. } => Lookup::Revalidate { key, stale: entry },
+            },
+            None if request.contains_key(header::RANGE) => Lookup::Pass(Pass::Range),
+            None => Lookup::Miss { key },
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The life of a mirrored request, one file per phase, in the order a
+//! request meets them:
+//!
+//! | phase | file | what it decides |
+//! |---|---|---|
+//! | route | [`route`] | which site and upstream URL (`page`, `asset`, `image`) |
+//! | lookup | `crate::cache::lookup` | fresh, stale, revalidate, miss or pass |
+//! | fetch | [`fetch`] | the upstream request, and the exchange itself |
+//! | plan | [`plan`] | what the answer becomes: headers, body handling, rewriting |
+//! | fill | [`fill`] | one fetch per key, streamed to every reader, stored |
+//! | respond | [`respond`] | the reader's answer from an entry, a fill or a pass |
+//! | cdn | [`cdn`] | `Cache-Control` and `Surrogate-Key` for the CDN in front |
+//!
+//! [`serve`] drives them: a short match on the cache's [`Lookup`]. Pages
+//! under a site's mount, `/_/asset/` and `/_/img/` all go through it; they
+//! differ only in how the target is found and in what they may answer with
+//! ([`Target`]).
+
+pub mod cdn;
+pub mod fetch;
+pub mod fill;
+pub mod plan;
+pub mod respond;
+pub mod route;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method};
+use url::Url;
+
+use crate::app::App;
+use crate::cache::{self, CacheKey, Lookup};
+use crate::error::MirrorError;
+use crate::forwarded::ClientView;
+use crate::metrics::CacheResult;
+use crate::site::{Site, SiteKind};
+use fetch::{FetchRequest, Fetched, Mode};
+
+pub use route::{asset, image, page, request_host};
+
+/// The cache of a mirror: its fills fail with a [`MirrorError`].
+pub type MirrorCache = cache::Cache<MirrorError>;
+
+/// What kind of mirror route a request came in on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A page (or any resource) under a site's mount.
+    Page,
+    /// `/_/asset/<host>/<path>`.
+    Asset,
+    /// `/_/img/<sig>/<b64url>`: media only, never a third party's page.
+    Image,
+}
+
+impl Target {
+    /// Its part of the cache key.
+    fn key_label(self) -> &'static str {
+        match self {
+            Target::Page => "page",
+            Target::Asset => "asset",
+            Target::Image => "img",
+        }
+    }
+}
+
+/// Everything one mirrored request needs, owned (fills outlive the request).
+#[derive(Clone)]
+struct Exchange {
+    app: Arc<App>,
+    site: Arc<Site>,
+    url: Url,
+    target: Target,
+    /// The reader's request headers.
+    headers: HeaderMap,
+    referer: Option<HeaderValue>,
+    /// The reader's peer is a trusted proxy.
+    trusted_peer: bool,
+    /// The path the reader asked for (for `Surrogate-Key`).
+    mirror_path: String,
+}
+
+impl Exchange {
+    fn cache(&self) -> Option<&MirrorCache> {
+        self.app.cache.as_ref()
+    }
+}
+
+/// Answers `req` for `url` of `site`: from the cache when it can, else
+/// through one shared fill, else straight from upstream.
+pub async fn serve(
+    app: Arc<App>,
+    site: Arc<Site>,
+    url: Url,
+    target: Target,
+    req: Request,
+) -> Result<Response, MirrorError> {
+    let (mut parts, body) = req.into_parts();
+    if site.kind == SiteKind::Mirror {
+        // What upstream may negotiate on: the first language tag, in the key.
+        crate::headers::first_language(&mut parts.headers);
+    }
+    let lookup = match app.cache.as_ref() {
+        Some(cache) => {
+            let primary = CacheKey::primary(&site.name, target.key_label(), url.as_str());
+            let now = cache.clock.now();
+            cache
+                .lookup(primary, &parts.method, &parts.headers, now)
+                .await
+        }
+        None => Lookup::Pass(cache::Pass::Off),
+    };
+    // A fresh hit needs none of the request's headers: the exchange (which
+    // copies them) is made only for the other answers.
+    let ex = |site: Arc<Site>, url: Url| Exchange {
+        referer: route::original_referer(&app, &parts),
+        trusted_peer: parts
+            .extensions
+            .get::<ClientView>()
+            .is_some_and(|v| v.trusted_peer),
+        app: app.clone(),
+        site,
+        url,
+        target,
+        headers: parts.headers.clone(),
+        mirror_path: parts.uri.path().to_owned(),
+    };
+    match lookup {
+        Lookup::Fresh { key, entry } => {
+            if entry.compressible {
+                fill::compress_in_background(&app, key, entry.clone());
+            }
+            Ok(respond::from_entry(&app, &entry, &parts, CacheResult::Hit))
+        }
+        Lookup::Stale { key, entry } => {
+            fill::refresh_in_background(&ex(site, url), &key, entry.clone());
+            Ok(respond::from_entry(
+                &app,
+                &entry,
+                &parts,
+                CacheResult::Stale,
+            ))
+        }
+        Lookup::Revalidate { key, stale } => {
+            fill::join(&ex(site, url), key, Some(stale), &parts).await
+        }
+        Lookup::Miss { key } => fill::join(&ex(site, url), key, None, &parts).await,
+        Lookup::Pass(_) => {
+            let ex = ex(site, url);
+            let response = bypass(&ex, &parts, body).await?;
+            if !parts.method.is_safe() {
+                let (status, headers) = (response.status(), response.headers().clone());
+                invalidate_after_unsafe(&ex, &parts.method, status, &headers).await;
+            }
+            Ok(response)
+        }
+    }
+}
+
+/// After a successful unsafe request, the stored answers it made stale go
+/// (see [`cache::invalidate`]).
+async fn invalidate_after_unsafe(
+    ex: &Exchange,
+    method: &Method,
+    status: http::StatusCode,
+    headers: &HeaderMap,
+) {
+    let Some(cache) = ex.cache() else {
+        return;
+    };
+    let mapper = &ex.app.mapper;
+    let urls =
+        cache::invalidate::invalidated_urls(method, status, headers, &ex.url, |value| match mapper
+            .original_of(None, value)
+        {
+            Some((Some(site), url)) if site == ex.site.id => Some(url),
+            _ => None,
+        });
+    for url in urls {
+        let primary = CacheKey::primary(&ex.site.name, ex.target.key_label(), url.as_str());
+        cache.invalidate(primary).await;
+    }
+}
+
+/// Straight to upstream and back, nothing stored.
+async fn bypass(ex: &Exchange, parts: &Parts, body: Body) -> Result<Response, MirrorError> {
+    let fetched = fetch::fetch(
+        &ex.app,
+        ex.fetch_request(parts.method.clone(), &parts.headers, Mode::Bypass, None),
+        body,
+    )
+    .await?;
+    ex.app.metrics.cache_result(CacheResult::Bypass);
+    match fetched {
+        Fetched::Full(p) => Ok(respond::prepared(p, CacheResult::Bypass, false)),
+        // Only a conditional fill asks conditionally; a bypass never gets here.
+        Fetched::NotModified { .. } => Err(MirrorError::Upstream(
+            crate::upstream::UpstreamError::Protocol {
+                host: ex.url.host_str().unwrap_or_default().to_owned(),
+                reason: "unexpected 304".into(),
+            },
+        )),
+    }
+}
+
+impl Exchange {
+    fn fetch_request<'a>(
+        &'a self,
+        method: Method,
+        headers: &'a HeaderMap,
+        mode: Mode,
+        conditional: Option<&'a cache::Validators>,
+    ) -> FetchRequest<'a> {
+        FetchRequest {
+            site: &self.site,
+            url: &self.url,
+            target: self.target,
+            method,
+            headers,
+            referer: self.referer.clone(),
+            trusted_peer: self.trusted_peer,
+            mode,
+            conditional,
+        }
+    }
+}

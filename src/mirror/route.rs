@@ -1,0 +1,158 @@
+//! Route: which site and which upstream URL a request is for. `page` for
+//! everything under a site's mount, `asset` for `/_/asset/<host>/<path>`,
+//! `image` for signed `/_/img/` URLs; the host the reader asked for and
+//! the reader's `Referer` as the original page's URL.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method, header};
+use url::Url;
+
+use super::{Target, serve};
+use crate::app::App;
+use crate::error::MirrorError;
+use crate::forwarded::ClientView;
+use crate::site::Site;
+use crate::url_map::{ASSET_PREFIX, IMAGE_PREFIX, RouteError};
+
+/// `GET/HEAD <mount><path>`: the handler for everything not under `/_/`.
+pub async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
+    let host = request_host(&req);
+    let route = match app.mapper.route(host.as_deref(), path_and_query(&req)) {
+        Ok(r) => r,
+        Err(e) => return MirrorError::from(e).page(None),
+    };
+    let Some(site) = app.site(route.site).cloned() else {
+        return MirrorError::Route(RouteError::NoSite).page(None);
+    };
+    if !site.allows(req.method()) {
+        let e = MirrorError::MethodNotAllowed {
+            method: req.method().clone(),
+            allow: site.methods.clone(),
+        };
+        return e.page(Some(&site));
+    }
+    let controlled = req.headers().contains_key(crate::worker::WORKER_HEADER);
+    let mut response = serve(app.clone(), site.clone(), route.upstream, Target::Page, req)
+        .await
+        .unwrap_or_else(|e| e.page(Some(&site)));
+    if controlled {
+        worker_policy(&app, &mut response);
+    }
+    response
+}
+
+/// A page the mirror's service worker fetched (and so controls): the
+/// scripts-kept policy, widened to the mapped hosts, whose requests the
+/// worker sends to the mirror (see [`crate::worker`]).
+fn worker_policy(app: &App, response: &mut Response) {
+    let headers = response.headers_mut();
+    let is_kept_policy = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v.as_bytes() == crate::headers::CSP_SCRIPTS_KEPT.as_bytes());
+    if is_kept_policy && let Ok(v) = HeaderValue::from_str(&app.worker.policy_for_controlled_pages)
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+}
+
+/// `GET/HEAD /_/asset/<host>/<path>`.
+pub async fn asset(State(app): State<Arc<App>>, req: Request) -> Response {
+    let rest = path_and_query(&req)
+        .strip_prefix(ASSET_PREFIX)
+        .unwrap_or("")
+        .to_owned();
+    let url = match app.mapper.asset_target(&rest) {
+        Ok(u) => u,
+        Err(e) => return MirrorError::from(e).page(None),
+    };
+    let host = url.host_str().unwrap_or_default();
+    let site = app
+        .sites
+        .iter()
+        .find(|s| s.asset_hosts.iter().any(|h| h == host))
+        .cloned();
+    media_route(app, site, url, Target::Asset, req).await
+}
+
+/// `GET/HEAD /_/img/<sig>/<b64url>`.
+pub async fn image(State(app): State<Arc<App>>, req: Request) -> Response {
+    let rest = path_and_query(&req)
+        .strip_prefix(IMAGE_PREFIX)
+        .unwrap_or("")
+        .to_owned();
+    let url = match app.mapper.image_target(&rest) {
+        Ok(u) => u,
+        Err(e) => return MirrorError::from(e).page(None),
+    };
+    let site = app.sites.iter().find(|s| s.proxy_all_images).cloned();
+    media_route(app, site, url, Target::Image, req).await
+}
+
+async fn media_route(
+    app: Arc<App>,
+    site: Option<Arc<Site>>,
+    url: Url,
+    target: Target,
+    req: Request,
+) -> Response {
+    let Some(site) = site else {
+        return MirrorError::Route(RouteError::NoSite).page(None);
+    };
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let e = MirrorError::MethodNotAllowed {
+            method: req.method().clone(),
+            allow: vec![Method::GET, Method::HEAD],
+        };
+        return e.page(None);
+    }
+    serve(app, site, url, target, req)
+        .await
+        .unwrap_or_else(|e| e.page(None))
+}
+
+/// The reader's `Referer`, if it is a mirror page, as that page's original
+/// URL: image hosts that check the referrer see their own site, and nothing
+/// of the mirror.
+pub(super) fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> {
+    let referer = Url::parse(parts.headers.get(header::REFERER)?.to_str().ok()?).ok()?;
+    let host = match parts.extensions.get::<ClientView>() {
+        Some(view) => view.host.clone()?,
+        None => host_of(&parts.uri, &parts.headers)?,
+    };
+    if referer.host_str()? != host {
+        return None;
+    }
+    let path = &referer[url::Position::BeforePath..url::Position::AfterQuery];
+    let (_, original) = app.mapper.original_of(Some(&host), path)?;
+    HeaderValue::from_str(original.as_str()).ok()
+}
+
+/// The host name the reader asked for, lower-case, without port: as the
+/// request's [`ClientView`] has it (a trusted proxy's `X-Forwarded-Host`),
+/// else from the URI (HTTP/2) or the `Host` header.
+pub fn request_host(req: &Request) -> Option<String> {
+    match req.extensions().get::<ClientView>() {
+        Some(view) => view.host.clone(),
+        None => host_of(req.uri(), req.headers()),
+    }
+}
+
+fn host_of(uri: &http::Uri, headers: &HeaderMap) -> Option<String> {
+    let raw = match uri.host() {
+        Some(h) => h.to_owned(),
+        None => {
+            let value = headers.get(header::HOST)?.to_str().ok()?;
+            let authority: http::uri::Authority = value.parse().ok()?;
+            authority.host().to_owned()
+        }
+    };
+    Some(raw.trim_end_matches('.').to_ascii_lowercase())
+}
+
+fn path_and_query(req: &Request) -> &str {
+    req.uri().path_and_query().map_or("/", |pq| pq.as_str())
+}
