@@ -10,10 +10,14 @@ use http::HeaderValue;
 use crate::config::Config;
 use crate::html::SiteRules;
 use crate::metrics::Metrics;
-use crate::mirror::MirrorCache;
+use crate::cache::Cache;
+use crate::error::MirrorError;
 use crate::site::{Site, SiteId};
 use crate::upstream::Upstream;
 use crate::url_map::UrlMapper;
+
+/// The cache of a mirror: its fills fail with a [`MirrorError`].
+pub type MirrorCache = Cache<MirrorError>;
 
 /// Everything a request handler needs; one per process.
 pub struct App {

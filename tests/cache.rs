@@ -53,11 +53,11 @@ async fn get_with(
 async fn second_request_is_a_hit_with_age_and_upstream_sees_one() {
     let (up, hits) =
         upstream(Router::new().route("/page", get(|| async { html("max-age=60", PAGE) }))).await;
-    let mirror = mirror(&config(up, "")).await;
+    let (mirror, clock) = mirror_with_clock(&config(up, "")).await;
     let first = fetch(mirror, "/page").await;
     assert_eq!(x_cache(&first), "MISS");
     let first_body = first.text().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_secs(2));
     let second = fetch(mirror, "/page").await;
     assert_eq!(x_cache(&second), "HIT");
     let age: u64 = second.headers()[header::AGE]
@@ -171,9 +171,9 @@ async fn stale_while_revalidate_serves_at_once_and_refreshes_once() {
         "[cache]\nstale_while_revalidate = \"30s\"\n[upstream]",
         1,
     );
-    let mirror = mirror(&toml).await;
+    let (mirror, clock) = mirror_with_clock(&toml).await;
     assert_eq!(x_cache(&fetch(mirror, "/short").await), "MISS");
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    clock.advance(Duration::from_secs(2));
     let stale = fetch(mirror, "/short").await;
     assert_eq!(x_cache(&stale), "STALE");
     assert!(stale.text().await.unwrap().contains("cached page"));
@@ -199,10 +199,10 @@ async fn stale_if_error_serves_the_stored_page_when_upstream_fails() {
         "[cache]\nstale_while_revalidate = \"0\"\nstale_if_error = \"1h\"\n[upstream]",
         1,
     );
-    let mirror = mirror(&toml).await;
+    let (mirror, clock) = mirror_with_clock(&toml).await;
     assert_eq!(x_cache(&fetch(mirror, "/short").await), "MISS");
     down.store(true, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    clock.advance(Duration::from_secs(2));
     let r = fetch(mirror, "/short").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(x_cache(&r), "STALE");
@@ -218,10 +218,10 @@ async fn outside_the_stale_if_error_window_the_failure_shows() {
         "[cache]\nstale_while_revalidate = \"0\"\nstale_if_error = \"0\"\n[upstream]",
         1,
     );
-    let mirror = mirror(&toml).await;
+    let (mirror, clock) = mirror_with_clock(&toml).await;
     fetch(mirror, "/short").await;
     down.store(true, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    clock.advance(Duration::from_secs(2));
     let r = fetch(mirror, "/short").await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
@@ -259,9 +259,9 @@ async fn stale_entry_with_validators_is_revalidated_with_a_conditional_request()
         "[cache]\nstale_while_revalidate = \"0\"\n[upstream]",
         1,
     );
-    let mirror = mirror(&toml).await;
+    let (mirror, clock) = mirror_with_clock(&toml).await;
     let body = fetch(mirror, "/etag").await.text().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    clock.advance(Duration::from_secs(2));
     let r = fetch(mirror, "/etag").await;
     assert_eq!(x_cache(&r), "REVALIDATED");
     assert_eq!(r.text().await.unwrap(), body);
@@ -305,7 +305,7 @@ async fn a_revalidation_that_makes_the_answer_private_makes_later_hits_private()
         "[cache]\nstale_while_revalidate = \"0\"\n[upstream]",
         1,
     );
-    let mirror = mirror(&toml).await;
+    let (mirror, clock) = mirror_with_clock(&toml).await;
     let cc = |r: &reqwest::Response| {
         r.headers()[header::CACHE_CONTROL]
             .to_str()
@@ -313,7 +313,7 @@ async fn a_revalidation_that_makes_the_answer_private_makes_later_hits_private()
             .to_owned()
     };
     assert!(cc(&fetch(mirror, "/etag").await).starts_with("public"));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    clock.advance(Duration::from_secs(2));
     for expected in ["REVALIDATED", "HIT"] {
         let r = fetch(mirror, "/etag").await;
         assert_eq!(x_cache(&r), expected);

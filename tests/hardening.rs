@@ -622,10 +622,10 @@ async fn a_thousand_readers_while_upstream_is_down_get_the_cache_or_a_quick_erro
         "[cache]\nstale_while_revalidate = \"0\"\n[upstream]",
         1,
     );
-    let mirror = mirror(&toml).await;
+    let (mirror, clock) = mirror_with_clock(&toml).await;
     assert_eq!(fetch(mirror, "/kept").await.status(), StatusCode::OK);
     down.store(true, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    clock.advance(Duration::from_secs(2));
     let tasks: Vec<_> = (0..1000)
         .map(|i| {
             tokio::spawn(async move {

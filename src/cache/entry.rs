@@ -9,10 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 
-use super::policy::{self, CacheControl, SurrogateControl};
+use super::policy::{self, CacheControl, SurrogateControl, Validators};
 use super::store::{StorePolicy, window};
 use super::variants::{self, Coding, Variants};
-use super::{CacheSettings, detach, detach_value, vary_names};
+use super::{CacheSettings, detach, vary_names};
 use crate::headers::X_CACHE;
 use crate::site::SiteKind;
 
@@ -21,26 +21,6 @@ const ENTRY_OVERHEAD: usize = 512;
 /// How long past its freshness an entry with validators is kept for
 /// conditional revalidation (beyond the stale windows).
 const REVALIDATION_KEEP: Duration = Duration::from_secs(3600);
-
-/// The upstream's validators, for conditional revalidation.
-#[derive(Clone, Debug, Default)]
-pub struct Validators {
-    pub etag: Option<HeaderValue>,
-    pub last_modified: Option<HeaderValue>,
-}
-
-impl Validators {
-    pub fn from_headers(h: &HeaderMap) -> Validators {
-        Validators {
-            etag: h.get(header::ETAG).map(detach_value),
-            last_modified: h.get(header::LAST_MODIFIED).map(detach_value),
-        }
-    }
-
-    pub fn any(&self) -> bool {
-        self.etag.is_some() || self.last_modified.is_some()
-    }
-}
 
 /// A stored response.
 #[derive(Debug)]

@@ -43,7 +43,8 @@ use moka::Expiry;
 use moka::notification::RemovalCause;
 
 pub use clock::Clock;
-pub use entry::{Entry, Failure, Freshness, NewEntry, Validators};
+pub use entry::{Entry, Failure, Freshness, NewEntry};
+pub use policy::Validators;
 pub use fill::{Fill, FillBudget, FillHead, StreamHead};
 pub use lookup::{Lookup, Pass};
 pub use store::{StorePolicy, Upstream, store_policy};

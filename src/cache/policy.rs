@@ -4,7 +4,29 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::{HeaderMap, Method, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+
+use super::detach_value;
+
+/// The upstream's validators, for conditional revalidation.
+#[derive(Clone, Debug, Default)]
+pub struct Validators {
+    pub etag: Option<HeaderValue>,
+    pub last_modified: Option<HeaderValue>,
+}
+
+impl Validators {
+    pub fn from_headers(h: &HeaderMap) -> Validators {
+        Validators {
+            etag: h.get(header::ETAG).map(detach_value),
+            last_modified: h.get(header::LAST_MODIFIED).map(detach_value),
+        }
+    }
+
+    pub fn any(&self) -> bool {
+        self.etag.is_some() || self.last_modified.is_some()
+    }
+}
 
 /// The directives of one `Cache-Control` (all field lines combined).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use http::{HeaderMap, HeaderName, header};
 
-use super::entry::Validators;
+use super::policy::Validators;
 
 /// The reader request headers a fill must not forward.
 const READER_ONLY: &[HeaderName] = &[

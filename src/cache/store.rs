@@ -9,8 +9,7 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, Method, StatusCode, header};
 
 use super::CacheSettings;
-use super::entry::Validators;
-use super::policy::{self, CacheControl, Defaults, SurrogateControl};
+use super::policy::{self, CacheControl, Defaults, SurrogateControl, Validators};
 use crate::site::SiteKind;
 
 /// Freshness facts of a storable response.

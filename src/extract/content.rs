@@ -13,48 +13,13 @@
 use html5ever::{LocalName, local_name};
 
 use super::ExtractError;
+use super::body::Body;
 use super::clean;
 use super::dom::{Dom, NIL, NodeData, NodeId};
 use super::limits::Budget;
 use super::selector::CompiledSelectors;
 use super::text::TextSize;
 use super::tuning::{self, K};
-
-/// The chosen article body.
-#[derive(Debug, Default)]
-pub(crate) struct Body {
-    /// Subtrees to output, in document order.
-    pub roots: Vec<NodeId>,
-    /// Per node: leave out of the output (with its subtree).
-    pub skip: Vec<bool>,
-    /// The first byline-looking element (taken out of the body).
-    pub byline: Option<NodeId>,
-    /// Text size of the output, for the "is this an article" test.
-    pub size: TextSize,
-    /// Share of the output's text inside links.
-    pub link_density: f32,
-    /// Links that fill their whole line (`<h2><a>headline</a></h2>`): teasers.
-    pub standalone_links: u32,
-    /// Characters in those links.
-    pub standalone_chars: u32,
-    /// Links in the output.
-    pub links: u32,
-    /// Whether some of the output's text is outside links.
-    pub unlinked_text: bool,
-    /// Caption-named elements (`class="caption"`, `"credit"`), in document order:
-    /// written to the HTML but kept out of the text, like `<figcaption>`.
-    pub captions: Vec<NodeId>,
-}
-
-impl Body {
-    pub(crate) fn skipped(&self, id: NodeId) -> bool {
-        self.skip.get(id as usize).copied().unwrap_or(false)
-    }
-
-    pub(crate) fn is_caption(&self, id: NodeId) -> bool {
-        self.captions.binary_search(&id).is_ok()
-    }
-}
 
 /// Which of Readability's heuristics are on. Pages where the strict pass finds too
 /// little are retried with them switched off one by one.

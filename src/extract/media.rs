@@ -3,7 +3,7 @@
 use html5ever::local_name;
 
 use super::Image;
-use super::content::Body;
+use super::body::Body;
 use super::dom::{Dom, NIL, NodeId};
 use super::meta::PageMeta;
 use super::selector::CompiledSelectors;

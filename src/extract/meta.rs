@@ -9,7 +9,7 @@ use html5ever::local_name;
 use serde_json::Value;
 
 use super::ExtractError;
-use super::content::Body;
+use super::body::Body;
 use super::dom::{Dom, NodeId};
 use super::limits::Budget;
 use super::selector::CompiledSelectors;

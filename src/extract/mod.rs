@@ -22,6 +22,7 @@
 //! the site's zone would be wrong as often as right, so such dates are given as an
 //! RFC 3339 `full-date` (`2023-10-06`); dates with a zone keep it (`+08:00`, `Z`).
 
+mod body;
 mod clean;
 mod content;
 mod dates;

@@ -10,7 +10,7 @@
 
 use html5ever::{LocalName, local_name};
 
-use super::content::Body;
+use super::body::Body;
 use super::dom::{Dom, NodeData, NodeId};
 use super::limits::Budget;
 use super::urls::Resolver;

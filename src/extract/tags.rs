@@ -9,7 +9,7 @@ use regex::Regex;
 
 use super::Tag;
 use super::clean;
-use super::content::Body;
+use super::body::Body;
 use super::dom::{Dom, NodeId};
 use super::meta::PageMeta;
 use super::selector::CompiledSelectors;

@@ -3,32 +3,18 @@
 //! [`crate::cache::request`]) and the exchange itself; the answer goes on
 //! to [`super::plan`].
 
-use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use axum::body::Body;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use url::Url;
+use http::{HeaderMap, Method, StatusCode};
 
-use super::Target;
+use super::{FetchRequest, Mode, Target};
 use super::plan::{self, Prepared};
 use crate::app::App;
-use crate::cache::{self, Validators};
+use crate::cache;
 use crate::error::MirrorError;
 use crate::headers;
-use crate::site::Site;
 use crate::upstream::{Reach, UpstreamRequest};
-
-/// Whether the exchange serves one reader or fills the cache.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// For one reader: its conditionals and range go upstream; a compressed
-    /// pass-through body stays compressed if the reader takes that coding.
-    Bypass,
-    /// For the cache: a full GET, no reader conditionals, bodies decoded so
-    /// the cache can make its own variants.
-    Fill,
-}
 
 pub enum Fetched {
     Full(Prepared),
@@ -38,22 +24,6 @@ pub enum Fetched {
         request_time: SystemTime,
         response_time: SystemTime,
     },
-}
-
-/// What is fetched, for whom.
-pub struct FetchRequest<'a> {
-    pub site: &'a Arc<Site>,
-    pub url: &'a Url,
-    pub target: Target,
-    pub method: Method,
-    /// The reader's request headers.
-    pub headers: &'a HeaderMap,
-    pub referer: Option<HeaderValue>,
-    /// The reader's peer is a trusted proxy (forwarding headers may go on).
-    pub trusted_peer: bool,
-    pub mode: Mode,
-    /// Validators of a stored entry, for a conditional fill.
-    pub conditional: Option<&'a Validators>,
 }
 
 /// Sends `req` (with `body`, for methods that carry one) upstream and

@@ -14,7 +14,8 @@ use http::request::Parts;
 use http::{Method, header};
 use tokio::sync::oneshot;
 
-use super::fetch::{Fetched, Mode};
+use super::Mode;
+use super::fetch::Fetched;
 use super::plan::Prepared;
 use super::{Exchange, MirrorCache, bypass, cdn, respond};
 use crate::app::App;

@@ -32,18 +32,43 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method};
 use url::Url;
 
-use crate::app::App;
-use crate::cache::{self, CacheKey, Lookup};
+use crate::app::{App, MirrorCache};
+use crate::cache::{self, CacheKey, Lookup, Validators};
 use crate::error::MirrorError;
 use crate::forwarded::ClientView;
 use crate::metrics::CacheResult;
 use crate::site::{Site, SiteKind};
-use fetch::{FetchRequest, Fetched, Mode};
+use fetch::Fetched;
 
 pub use route::{asset, image, page, request_host};
 
-/// The cache of a mirror: its fills fail with a [`MirrorError`].
-pub type MirrorCache = cache::Cache<MirrorError>;
+
+/// Whether the exchange serves one reader or fills the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// For one reader: its conditionals and range go upstream; a compressed
+    /// pass-through body stays compressed if the reader takes that coding.
+    Bypass,
+    /// For the cache: a full GET, no reader conditionals, bodies decoded so
+    /// the cache can make its own variants.
+    Fill,
+}
+
+/// What is fetched, for whom.
+pub struct FetchRequest<'a> {
+    pub site: &'a Arc<Site>,
+    pub url: &'a Url,
+    pub target: Target,
+    pub method: Method,
+    /// The reader's request headers.
+    pub headers: &'a HeaderMap,
+    pub referer: Option<HeaderValue>,
+    /// The reader's peer is a trusted proxy (forwarding headers may go on).
+    pub trusted_peer: bool,
+    pub mode: Mode,
+    /// Validators of a stored entry, for a conditional fill.
+    pub conditional: Option<&'a Validators>,
+}
 
 /// What kind of mirror route a request came in on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,7 +237,7 @@ impl Exchange {
         method: Method,
         headers: &'a HeaderMap,
         mode: Mode,
-        conditional: Option<&'a cache::Validators>,
+        conditional: Option<&'a Validators>,
     ) -> FetchRequest<'a> {
         FetchRequest {
             site: &self.site,

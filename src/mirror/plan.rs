@@ -11,7 +11,7 @@ use futures_util::{Stream, TryStreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::Target;
-use super::fetch::{FetchRequest, Mode};
+use super::{FetchRequest, Mode};
 use crate::app::App;
 use crate::error::MirrorError;
 use crate::headers::{self, BodyHandling};

@@ -155,8 +155,22 @@ pub async fn demo_mirror() -> SocketAddr {
 
 /// Starts a mirror with this configuration.
 pub async fn mirror_of(config: Config) -> SocketAddr {
-    let options = ServeOptions::from(&config.server);
     let app = App::new(config).expect("app starts");
+    serve_app(app).await
+}
+
+/// Starts a mirror and returns its cache's clock too, so that a test moves
+/// time past a `max-age` instead of sleeping.
+#[allow(dead_code)] // not every test binary moves time
+pub async fn mirror_with_clock(toml: &str) -> (SocketAddr, newsmirror::cache::Clock) {
+    let config = Config::parse(toml, "test.toml").expect("test config is valid");
+    let app = App::new(config).expect("app starts");
+    let clock = app.cache.as_ref().expect("cache is on").clock.clone();
+    (serve_app(app).await, clock)
+}
+
+async fn serve_app(app: std::sync::Arc<App>) -> SocketAddr {
+    let options = ServeOptions::from(&app.config.server);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind mirror");
     let addr = listener.local_addr().expect("mirror address");
     tokio::spawn(server::serve(
