@@ -22,7 +22,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/purge", post(purge))
         .route("/csp", get(csp))
         .layer(axum::middleware::from_fn_with_state(
-            crate::request_id::Trusted::new(&app.config.server.trusted_proxies),
+            crate::forwarded::TrustedProxies::new(&app.config.server.trusted_proxies),
             crate::request_id::layer,
         ))
         .with_state(app)
@@ -77,39 +77,9 @@ async fn purge(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(token) = app.config.cdn.purge_token.as_ref() else {
-        return (
-            StatusCode::NOT_FOUND,
-            "purging is off: no cdn.purge_token configured\n",
-        )
-            .into_response();
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !constant_time_eq(given.trim().as_bytes(), token.expose().as_bytes()) {
-        let mut r = (
-            StatusCode::UNAUTHORIZED,
-            "a valid bearer token is required\n",
-        )
-            .into_response();
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"newsmirror\""),
-        );
-        return r;
-    }
-    let request: PurgeRequest = match serde_json::from_slice(&body) {
+    let request = match authorized_request(&app, &headers, &body) {
         Ok(r) => r,
-        Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("expected {{\"urls\": [...], \"keys\": [...]}}: {e}\n"),
-            )
-                .into_response();
-        }
+        Err(e) => return e.into_response(),
     };
     let Some(cache) = &app.cache else {
         return axum::Json(PurgeAnswer {
@@ -145,6 +115,63 @@ async fn purge(
         unknown_urls: unknown,
     })
     .into_response()
+}
+
+/// Why `/purge` refused a request; its status is decided here only.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("purging is off: no cdn.purge_token configured")]
+    PurgeOff,
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("expected {{\"urls\": [...], \"keys\": [...]}}: {0}")]
+    BadPurgeRequest(#[from] serde_json::Error),
+}
+
+impl AdminError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AdminError::PurgeOff => StatusCode::NOT_FOUND,
+            AdminError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AdminError::BadPurgeRequest(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status(), format!("{self}\n")).into_response();
+        if matches!(self, AdminError::Unauthorized) {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"newsmirror\""),
+            );
+        }
+        r
+    }
+}
+
+/// The purge request, if purging is on and the bearer token is right.
+fn authorized_request(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<PurgeRequest, AdminError> {
+    let token = app
+        .config
+        .cdn
+        .purge_token
+        .as_ref()
+        .ok_or(AdminError::PurgeOff)?;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !constant_time_eq(given.trim().as_bytes(), token.expose().as_bytes()) {
+        return Err(AdminError::Unauthorized);
+    }
+    Ok(serde_json::from_slice(body)?)
 }
 
 /// The upstream URL behind a URL given to `/purge`: a mirror path, an

@@ -272,7 +272,7 @@ pub enum ApiError {
     #[error("too many redirects")]
     TooManyRedirects,
     #[error("reading the page failed: {0}")]
-    Read(String),
+    Read(crate::body::Cause),
     #[error("the page is not HTML")]
     NotHtml,
     #[error(transparent)]
@@ -540,7 +540,7 @@ async fn fetch_page(
         let body = http_body_util::Limited::new(response.into_body(), limit)
             .collect()
             .await
-            .map_err(|e| ApiError::Read(e.to_string()))?
+            .map_err(|e| ApiError::Read(crate::body::Cause::boxed(e)))?
             .to_bytes();
         let html = String::from_utf8_lossy(&body).into_owned();
         return Ok((site, url, mirror_path, html));
@@ -556,7 +556,7 @@ pub enum ExtractCommandError {
     #[error("{0:?} is not a URL or a mirror path")]
     BadUrl(String),
     #[error("rewriting the page failed: {0}")]
-    Rewrite(#[from] crate::upstream::BodyError),
+    Rewrite(#[from] crate::body::BodyError),
     #[error(transparent)]
     Extract(#[from] ExtractError),
 }
@@ -660,7 +660,7 @@ pub fn rewrite_saved_page(
     original: &Url,
     charset: Option<&str>,
     bytes: &[u8],
-) -> Result<String, crate::upstream::BodyError> {
+) -> Result<String, crate::body::BodyError> {
     let ctx = crate::html::PageContext::new(app.mapper.clone(), site.clone(), original.clone());
     let mut rewrite = crate::pipeline::Rewrite::html(
         ctx,

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use http::HeaderValue;
 
+use crate::cache::Cache;
 use crate::config::Config;
+use crate::error::MirrorError;
 use crate::html::SiteRules;
 use crate::metrics::Metrics;
-use crate::cache::Cache;
-use crate::error::MirrorError;
 use crate::site::{Site, SiteId};
 use crate::upstream::Upstream;
 use crate::url_map::UrlMapper;
@@ -31,7 +31,7 @@ pub struct App {
     pub cache: Option<MirrorCache>,
     pub metrics: Arc<Metrics>,
     /// `server.trusted_proxies`, for request ids.
-    pub trusted: crate::request_id::Trusted,
+    pub trusted: crate::forwarded::TrustedProxies,
     /// The service worker's script and the policy of the pages it controls.
     pub worker: crate::worker::Worker,
     /// CSP violation reports: the rate limit and the blocked-host table.
@@ -40,8 +40,18 @@ pub struct App {
 
 /// Why the server cannot start with a (valid) configuration.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StartError(pub String);
+pub enum StartError {
+    #[error(transparent)]
+    Sites(#[from] crate::config::ConfigError),
+    #[error("site {site}: {error}")]
+    Rules {
+        site: String,
+        #[source]
+        error: crate::html::BadSelector,
+    },
+    #[error("upstream.user_agent is not a valid header value")]
+    UserAgent,
+}
 
 impl App {
     pub fn new(config: Config) -> Result<Arc<App>, StartError> {
@@ -50,19 +60,25 @@ impl App {
 
     /// An app whose upstream client was built by the caller (tests trust their own CA).
     pub fn with_upstream(config: Config, upstream: Upstream) -> Result<Arc<App>, StartError> {
-        let sites = Site::all_from(&config).map_err(|e| StartError(e.to_string()))?;
+        let sites = Site::all_from(&config)?;
         let worker = crate::worker::Worker::new(&sites);
         let rules = sites
             .iter()
-            .map(|s| SiteRules::new(s, &worker.page_tag).map(Arc::new))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StartError)?;
+            .map(|s| {
+                SiteRules::new(s, &worker.page_tag)
+                    .map(Arc::new)
+                    .map_err(|error| StartError::Rules {
+                        site: s.name.clone(),
+                        error,
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mapper = Arc::new(UrlMapper::for_server(&sites, &config.server));
         let user_agent = HeaderValue::from_str(&config.upstream.user_agent)
-            .map_err(|_| StartError("upstream.user_agent is not a valid header value".into()))?;
+            .map_err(|_| StartError::UserAgent)?;
         let metrics = Arc::new(Metrics::new());
         let cache = MirrorCache::new(&config.cache, metrics.clone());
-        let trusted = crate::request_id::Trusted::new(&config.server.trusted_proxies);
+        let trusted = crate::forwarded::TrustedProxies::new(&config.server.trusted_proxies);
         let csp = crate::csp_report::CspReports::new(&metrics, &sites);
         Ok(Arc::new(App {
             worker,

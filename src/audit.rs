@@ -41,12 +41,13 @@ use url::Url;
 
 use crate::api::{self, ApiError};
 use crate::app::App;
+use crate::body::{BodyError, Cause};
 use crate::charset::{DocKind, Transcoder};
 use crate::escape::decode_attr;
 use crate::headers;
 use crate::pipeline;
 use crate::site::{Site, SiteKind};
-use crate::upstream::{BodyError, Reach, UpstreamError, UpstreamRequest};
+use crate::upstream::{Reach, UpstreamError, UpstreamRequest};
 use crate::url_map::{Mapped, Place};
 
 /// Characters of a URL kept as the example of a host.
@@ -79,8 +80,8 @@ pub enum AuditError {
     TooManyRedirects,
     #[error("the page is not HTML but {0:?}")]
     NotHtml(String),
-    #[error("{0}")]
-    Encoding(String),
+    #[error(transparent)]
+    Encoding(#[from] crate::coding::UnsupportedCoding),
     #[error("reading or rewriting the page failed: {0}")]
     Body(#[from] BodyError),
 }
@@ -218,7 +219,7 @@ pub async fn audit_url(app: &App, url: &str) -> Result<Audit, AuditError> {
             return Err(AuditError::NotHtml(media));
         }
         let charset = headers::charset_of(content_type);
-        let codings = pipeline::codings(
+        let codings = crate::coding::content_codings(
             response
                 .headers
                 .get(header::CONTENT_ENCODING)
@@ -232,7 +233,7 @@ pub async fn audit_url(app: &App, url: &str) -> Result<Audit, AuditError> {
             .take(limit.saturating_add(1))
             .read_to_end(&mut bytes)
             .await
-            .map_err(|e| BodyError::Read(e.to_string()))?;
+            .map_err(|e| BodyError::Decode(Cause::new(e)))?;
         if bytes.len() as u64 > limit {
             return Err(BodyError::TooLarge(limit).into());
         }

@@ -469,11 +469,7 @@ async fn take_reports(
     req: Request,
 ) -> Result<(), ReportError> {
     let format = ReportFormat::of(req.headers()).ok_or(ReportError::UnsupportedType)?;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = crate::headers::content_length(req.headers());
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return Err(ReportError::TooLarge(MAX_BODY));
     }

@@ -4,10 +4,12 @@
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
 
+use crate::body::BodyError;
+use crate::coding::UnsupportedCoding;
 use crate::escape::escape_text;
-use crate::html::STYLESHEET_PATH;
+use crate::routes;
 use crate::site::Site;
-use crate::upstream::{BodyError, UpstreamError};
+use crate::upstream::UpstreamError;
 use crate::url_map::RouteError;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +33,8 @@ pub enum MirrorError {
     NotMedia(String),
     #[error("the image's host answered {0}")]
     MediaStatus(StatusCode),
-    #[error("{0}")]
-    UnsupportedEncoding(String),
+    #[error(transparent)]
+    UnsupportedEncoding(#[from] UnsupportedCoding),
     #[error(transparent)]
     Report(#[from] ReportError),
 }
@@ -111,8 +113,9 @@ impl MirrorError {
         let body = format!(
             "<!doctype html><html><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{title}</title><link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\"></head>\
+             <title>{title}</title><link rel=\"stylesheet\" href=\"{}\"></head>\
              <body>{nav}<main class=\"newsmirror-error\"><h1>{title}</h1><p>{}</p></main></body></html>",
+            routes::STYLESHEET,
             escape_text(&self.to_string())
         );
         if status.is_server_error() {

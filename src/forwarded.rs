@@ -8,6 +8,7 @@
 //! body (nothing in a body depends on them at all).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use http::{HeaderMap, Uri, header};
 
@@ -27,10 +28,27 @@ pub struct ClientView {
     pub trusted_peer: bool,
 }
 
-/// Whether `ip` (IPv4-mapped IPv6 read as IPv4) is in `proxies`.
-pub fn trusted(ip: IpAddr, proxies: &[Cidr]) -> bool {
-    let ip = ip.to_canonical();
-    proxies.iter().any(|c| c.contains(&ip))
+/// `server.trusted_proxies`: the peers whose forwarding headers and
+/// `X-Request-Id` are believed. Built once at start, shared by the request
+/// front ([`ClientView::of`]) and the request ids ([`crate::request_id`]).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(Arc<[Cidr]>);
+
+impl TrustedProxies {
+    pub fn new(ranges: &[Cidr]) -> TrustedProxies {
+        TrustedProxies(ranges.into())
+    }
+
+    /// Whether `ip` (IPv4-mapped IPv6 read as IPv4) is one of them.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0.iter().any(|c| c.contains(&ip))
+    }
+
+    /// Whether the TCP peer is one of them.
+    pub fn peer(&self, peer: Option<SocketAddr>) -> bool {
+        peer.is_some_and(|p| self.contains(p.ip()))
+    }
 }
 
 impl ClientView {
@@ -40,26 +58,16 @@ impl ClientView {
         headers: &HeaderMap,
         uri: &Uri,
         tls: bool,
-        proxies: &[Cidr],
+        proxies: &TrustedProxies,
     ) -> ClientView {
-        let own_host = uri
-            .host()
-            .map(str::to_owned)
-            .or_else(|| {
-                let value = headers.get(header::HOST)?.to_str().ok()?;
-                value
-                    .parse::<http::uri::Authority>()
-                    .ok()
-                    .map(|a| a.host().to_owned())
-            })
-            .map(|h| normalise_host(&h));
+        let own_host = host_of(uri, headers);
         let mut view = ClientView {
             ip: peer.map(|p| p.ip()),
             host: own_host,
             proto: if tls { "https" } else { "http" }.to_owned(),
             trusted_peer: false,
         };
-        let Some(peer) = peer.filter(|p| trusted(p.ip(), proxies)) else {
+        let Some(peer) = peer.filter(|p| proxies.contains(p.ip())) else {
             return view;
         };
         view.trusted_peer = true;
@@ -76,7 +84,7 @@ impl ClientView {
             .iter()
             .rev()
             .copied()
-            .find(|ip| !trusted(*ip, proxies))
+            .find(|ip| !proxies.contains(*ip))
             .or_else(|| chain.first().copied())
             .or(Some(peer.ip()));
         if let Some(host) = forwarded
@@ -100,6 +108,20 @@ impl ClientView {
         }
         view
     }
+}
+
+/// The host a request names itself (the URI's authority in HTTP/2, else
+/// `Host`), lower-case, without port or trailing dot; no forwarding header
+/// is read. The one place a request's host is parsed.
+pub fn host_of(uri: &Uri, headers: &HeaderMap) -> Option<String> {
+    let host = match uri.host() {
+        Some(h) => normalise_host(h),
+        None => {
+            let value = headers.get(header::HOST)?.to_str().ok()?;
+            normalise_host(value.parse::<http::uri::Authority>().ok()?.host())
+        }
+    };
+    Some(host)
 }
 
 fn normalise_host(h: &str) -> String {
@@ -178,8 +200,8 @@ mod tests {
         h
     }
 
-    fn proxies() -> Vec<Cidr> {
-        vec!["10.0.0.0/8".parse().unwrap()]
+    fn proxies() -> TrustedProxies {
+        TrustedProxies::new(&["10.0.0.0/8".parse().unwrap()])
     }
 
     fn uri() -> Uri {

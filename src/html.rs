@@ -17,16 +17,15 @@ use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, H
 use lol_html::{HandlerResult, MemorySettings, OutputSink, Selector};
 use url::Url;
 
+use crate::body::{BodyError, Cause};
 use crate::config::ExternalLinks;
 use crate::css::{self, CssRewriter};
 use crate::escape::{decode_attr, escape_attr};
 use crate::site::Site;
 use crate::text_urls::{TextUrls, UrlSource};
-use crate::upstream::BodyError;
 use crate::url_map::{Mapped, Place, UrlMapper, srcset};
 
 /// The stylesheet that styles the injected nav bar and footer.
-pub const STYLESHEET_PATH: &str = "/_/static/newsmirror.css";
 const STYLESHEET_LINK: &str = "<link rel=\"stylesheet\" href=\"/_/static/newsmirror.css\">";
 /// First in `<head>`: the page leaves the mirror as UTF-8, whatever it was.
 const HEAD_START: &str =
@@ -138,23 +137,34 @@ fn document_only(rule: Rule) -> bool {
     matches!(rule, Rule::Head | Rule::Body | Rule::Noscript)
 }
 
+/// A selector (a site's `remove` entry or a built-in one) that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("selector {selector:?}: {error}")]
+pub struct BadSelector {
+    pub selector: String,
+    #[source]
+    pub error: lol_html::errors::SelectorError,
+}
+
 impl SiteRules {
     /// Compiles the built-in selectors and the site's `remove` list
     /// (validated at config load, so a failure here is a bug in the list);
     /// `page_script_tag` is what pages whose scripts run load first.
-    pub fn new(site: &Site, page_script_tag: &str) -> Result<SiteRules, String> {
+    pub fn new(site: &Site, page_script_tag: &str) -> Result<SiteRules, BadSelector> {
+        let compile = |s: &str| {
+            Selector::from_str(s).map_err(|error| BadSelector {
+                selector: s.to_owned(),
+                error,
+            })
+        };
         let remove = site
             .remove
             .iter()
-            .map(|s| Selector::from_str(s).map_err(|e| format!("remove selector {s:?}: {e}")))
+            .map(|s| compile(s))
             .collect::<Result<_, _>>()?;
         let builtin = BUILTIN
             .iter()
-            .map(|(s, r)| {
-                Selector::from_str(s)
-                    .map(|sel| (sel, *r))
-                    .map_err(|e| format!("{s}: {e}"))
-            })
+            .map(|(s, r)| compile(s).map(|sel| (sel, *r)))
             .collect::<Result<_, _>>()?;
         let head = if site.scripts_removed() {
             NO_SCRIPT_STYLE
@@ -1255,7 +1265,20 @@ impl PageRewriter {
                 self.bailed_out = true;
                 Ok(())
             }
-            other => Err(BodyError::Rewrite(other.to_string())),
+            other => Err(BodyError::Rewrite(Cause::new(other))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stylesheet_links_name_the_stylesheet_route() {
+        let href = format!("href=\"{}\"", crate::routes::STYLESHEET);
+        for tag in [STYLESHEET_LINK, HEAD_START] {
+            assert!(tag.contains(&href), "{tag}");
         }
     }
 }

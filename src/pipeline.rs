@@ -21,62 +21,19 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_util::io::{ReaderStream, StreamReader};
 
+use crate::body::{BodyError, Cause};
 use crate::charset::{DocKind, Transcoder};
+use crate::coding::Coding;
 use crate::css::CssRewriter;
 use crate::html::{PageContext, PageRewriter, SiteRules};
 use crate::text_urls::TextUrls;
-use crate::upstream::{BodyError, IdleTimeoutBody};
+use crate::upstream::IdleTimeoutBody;
 use crate::url_map::Place;
 
 /// Size of one read from the (decompressed) upstream body.
 const READ_CHUNK: usize = 16 * 1024;
 /// Chunks waiting for a slow reader before the producer stops reading upstream.
 const CHANNEL_CHUNKS: usize = 4;
-
-/// The content codings the mirror can undo.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Coding {
-    Gzip,
-    Deflate,
-    Brotli,
-    Zstd,
-}
-
-impl Coding {
-    fn parse(token: &str) -> Option<Option<Coding>> {
-        match token.trim().to_ascii_lowercase().as_str() {
-            "gzip" | "x-gzip" => Some(Some(Coding::Gzip)),
-            "deflate" => Some(Some(Coding::Deflate)),
-            "br" => Some(Some(Coding::Brotli)),
-            "zstd" => Some(Some(Coding::Zstd)),
-            "identity" | "" => Some(None),
-            _ => None,
-        }
-    }
-
-    pub fn token(self) -> &'static str {
-        match self {
-            Coding::Gzip => "gzip",
-            Coding::Deflate => "deflate",
-            Coding::Brotli => "br",
-            Coding::Zstd => "zstd",
-        }
-    }
-}
-
-/// The codings of a `Content-Encoding` value, in the order applied;
-/// `Err` names one the mirror cannot undo.
-pub fn codings(value: Option<&str>) -> Result<Vec<Coding>, String> {
-    let mut out = Vec::new();
-    for token in value.unwrap_or("").split(',') {
-        match Coding::parse(token) {
-            Some(Some(c)) => out.push(c),
-            Some(None) => {}
-            None => return Err(format!("unsupported Content-Encoding {:?}", token.trim())),
-        }
-    }
-    Ok(out)
-}
 
 type BoxRead = Pin<Box<dyn AsyncBufRead + Send>>;
 
@@ -101,8 +58,9 @@ pub async fn decoded(body: IdleTimeoutBody, codings: &[Coding]) -> Result<BoxRea
                     Box::pin(BufReader::new(DeflateDecoder::new(reader)))
                 }
             }
-            Coding::Brotli => Box::pin(BufReader::new(BrotliDecoder::new(reader))),
+            Coding::Br => Box::pin(BufReader::new(BrotliDecoder::new(reader))),
             Coding::Zstd => Box::pin(BufReader::new(ZstdDecoder::new(reader))),
+            Coding::Identity => reader,
         };
     }
     Ok(reader)
@@ -125,11 +83,11 @@ fn body_error(e: io::Error) -> BodyError {
         {
             return *b;
         }
-        return BodyError::Read("upstream body failed".into());
+        return BodyError::Decode(Cause::new(io::Error::other("upstream body failed")));
     }
     match e.kind() {
-        io::ErrorKind::UnexpectedEof => BodyError::Read("compressed body ends early".into()),
-        _ => BodyError::Decode(e.to_string()),
+        io::ErrorKind::UnexpectedEof => BodyError::Truncated,
+        _ => BodyError::Decode(Cause::new(e)),
     }
 }
 
@@ -340,18 +298,6 @@ pub fn chunk_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn content_encoding_values_are_understood() {
-        assert_eq!(codings(None).unwrap(), []);
-        assert_eq!(codings(Some("gzip")).unwrap(), [Coding::Gzip]);
-        assert_eq!(
-            codings(Some("deflate, br")).unwrap(),
-            [Coding::Deflate, Coding::Brotli]
-        );
-        assert_eq!(codings(Some("identity")).unwrap(), []);
-        assert!(codings(Some("compress")).is_err());
-    }
 
     #[test]
     fn zlib_header_is_recognised() {

@@ -14,7 +14,6 @@
 //! log carries it too (JSON logs: the `span` field).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -23,27 +22,13 @@ use axum::response::Response;
 use http::{HeaderName, HeaderValue};
 use tracing::Instrument;
 
-use crate::config::Cidr;
+use crate::forwarded::TrustedProxies;
 
 /// `X-Request-Id`.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Longest id accepted from a trusted proxy.
 pub const MAX_LEN: usize = 128;
-
-/// Whose `X-Request-Id` is believed: the `server.trusted_proxies` ranges.
-#[derive(Clone, Debug, Default)]
-pub struct Trusted(pub Arc<Vec<Cidr>>);
-
-impl Trusted {
-    pub fn new(ranges: &[Cidr]) -> Self {
-        Trusted(Arc::new(ranges.to_vec()))
-    }
-
-    fn contains(&self, peer: Option<SocketAddr>) -> bool {
-        peer.is_some_and(|p| crate::forwarded::trusted(p.ip(), &self.0))
-    }
-}
 
 /// A new id: 32 hex digits, unique in this process and unpredictable
 /// without its key.
@@ -96,14 +81,14 @@ pub struct Access {
 }
 
 /// Decides the id of `req` and puts it on the request (for handlers).
-pub fn begin(trusted: &Trusted, req: &mut Request) -> Access {
+pub fn begin(trusted: &TrustedProxies, req: &mut Request) -> Access {
     let start = Instant::now();
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     let id = match req.headers().get(&X_REQUEST_ID) {
-        Some(v) if acceptable(v) && trusted.contains(peer) => v.clone(),
+        Some(v) if acceptable(v) && trusted.peer(peer) => v.clone(),
         _ => generate(),
     };
     req.headers_mut().insert(X_REQUEST_ID.clone(), id.clone());
@@ -152,7 +137,11 @@ impl Access {
 /// The middleware (the admin listener's; the public one folds the same
 /// steps into its single front layer): decides the id, puts it on the
 /// request and the response, and writes the access log line.
-pub async fn layer(State(trusted): State<Trusted>, mut req: Request, next: Next) -> Response {
+pub async fn layer(
+    State(trusted): State<TrustedProxies>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let access = begin(&trusted, &mut req);
     let span = access.span();
     let response = next.run(req).instrument(span).await;
@@ -187,10 +176,10 @@ mod tests {
 
     #[test]
     fn trust_follows_the_ranges() {
-        let t = Trusted::new(&["10.0.0.0/8".parse().unwrap()]);
-        assert!(t.contains(Some("10.1.2.3:5".parse().unwrap())));
-        assert!(t.contains(Some("[::ffff:10.1.2.3]:5".parse().unwrap())));
-        assert!(!t.contains(Some("127.0.0.1:5".parse().unwrap())));
-        assert!(!t.contains(None));
+        let t = TrustedProxies::new(&["10.0.0.0/8".parse().unwrap()]);
+        assert!(t.peer(Some("10.1.2.3:5".parse().unwrap())));
+        assert!(t.peer(Some("[::ffff:10.1.2.3]:5".parse().unwrap())));
+        assert!(!t.peer(Some("127.0.0.1:5".parse().unwrap())));
+        assert!(!t.peer(None));
     }
 }

@@ -17,6 +17,7 @@ use crate::error::{BadRequest, MirrorError};
 use crate::forwarded::ClientView;
 use crate::metrics::Route;
 use crate::mirror;
+use crate::routes;
 
 /// The stylesheet for the injected nav bar and footer, built into the binary.
 pub const STYLESHEET: &str = include_str!("../static/newsmirror.css");
@@ -25,20 +26,26 @@ pub const STYLESHEET: &str = include_str!("../static/newsmirror.css");
 /// to the mounted sites.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/_/healthz", get(healthz))
-        .route("/_/static/newsmirror.css", get(stylesheet))
-        .route(crate::worker::WORKER_PATH, get(service_worker))
-        .route(crate::worker::PAGE_SCRIPT_PATH, get(page_script))
-        .route(crate::worker::VOID_PATH, any(void))
-        .route("/_/api/article", get(crate::api::article))
-        .route("/_/api/openapi.json", get(crate::api::openapi))
-        .route("/_/csp-report", post(csp_report))
-        .route("/_/asset/", any(mirror::asset))
-        .route("/_/asset/{*rest}", any(mirror::asset))
-        .route("/_/img/", any(mirror::image))
-        .route("/_/img/{*rest}", any(mirror::image))
-        .route("/_/{*rest}", any(not_found))
-        .route("/_/", any(not_found))
+        .route(routes::HEALTHZ, get(healthz))
+        .route(routes::STYLESHEET, get(stylesheet))
+        .route(routes::WORKER, get(service_worker))
+        .route(routes::PAGE_SCRIPT, get(page_script))
+        .route(routes::VOID, any(void))
+        .route(routes::API_ARTICLE, get(crate::api::article))
+        .route(routes::API_OPENAPI, get(crate::api::openapi))
+        .route(routes::CSP_REPORT, post(csp_report))
+        .route(routes::ASSET_PREFIX, any(mirror::asset))
+        .route(
+            &format!("{}{{*rest}}", routes::ASSET_PREFIX),
+            any(mirror::asset),
+        )
+        .route(routes::IMAGE_PREFIX, any(mirror::image))
+        .route(
+            &format!("{}{{*rest}}", routes::IMAGE_PREFIX),
+            any(mirror::image),
+        )
+        .route(&format!("{}{{*rest}}", routes::RESERVED), any(not_found))
+        .route(routes::RESERVED, any(not_found))
         .fallback(mirror::page)
         .layer(middleware::from_fn_with_state(app.clone(), front))
         .with_state(app)
@@ -72,29 +79,23 @@ fn attach_client_view(app: &App, req: &mut Request) {
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0);
     let tls = req.uri().scheme_str() == Some("https");
-    let view = ClientView::of(
-        peer,
-        req.headers(),
-        req.uri(),
-        tls,
-        &app.config.server.trusted_proxies,
-    );
+    let view = ClientView::of(peer, req.headers(), req.uri(), tls, &app.trusted);
     req.extensions_mut().insert(view);
 }
 
 /// The metrics route of a request path.
 fn route_of(path: &str) -> Route {
-    if !path.starts_with("/_/") {
+    if !path.starts_with(routes::RESERVED) {
         Route::Page
-    } else if path.starts_with("/_/asset/") {
+    } else if path.starts_with(routes::ASSET_PREFIX) {
         Route::Asset
-    } else if path.starts_with("/_/img/") {
+    } else if path.starts_with(routes::IMAGE_PREFIX) {
         Route::Image
-    } else if path.starts_with("/_/api/") {
+    } else if path.starts_with(routes::API_PREFIX) {
         Route::Api
-    } else if path.starts_with("/_/static/") {
+    } else if path.starts_with(routes::STATIC_PREFIX) {
         Route::Static
-    } else if path == "/_/healthz" {
+    } else if path == routes::HEALTHZ {
         Route::Health
     } else {
         Route::Other

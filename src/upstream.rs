@@ -32,6 +32,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use url::Url;
 
+use crate::body::{BodyError, Cause};
 use crate::config::UpstreamConfig;
 
 /// A request to an upstream.
@@ -77,25 +78,6 @@ pub enum UpstreamError {
     NotPublic { host: String },
     #[error("too many requests to {host} are in flight; try again shortly")]
     Busy { host: String },
-}
-
-/// Why a body stopped before its end.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum BodyError {
-    #[error("upstream sent nothing for {0:?}")]
-    IdleTimeout(Duration),
-    #[error("upstream body broke off: {0}")]
-    Read(String),
-    #[error("upstream body is not what its Content-Encoding says: {0}")]
-    Decode(String),
-    #[error("upstream body exceeds {0} bytes")]
-    TooLarge(u64),
-    #[error("rewriting failed: {0}")]
-    Rewrite(String),
-    #[error("the reader took nothing for too long and was cut off")]
-    ReaderStalled,
-    #[error("upstream took longer than {0:?} in all to send the body")]
-    BodyTimeout(Duration),
 }
 
 #[derive(Clone)]
@@ -343,7 +325,7 @@ impl http_body::Body for IdleTimeoutBody {
                 {
                     this.received += d.len() as u64;
                 }
-                Poll::Ready(frame.map(|f| f.map_err(|e| BodyError::Read(error_chain(&e)))))
+                Poll::Ready(frame.map(|f| f.map_err(|e| BodyError::Broken(Cause::new(e)))))
             }
             Poll::Pending => {
                 let now = tokio::time::Instant::now();
@@ -371,21 +353,6 @@ impl http_body::Body for IdleTimeoutBody {
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
     }
-}
-
-/// An error and its causes, on one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// Why a connection to an upstream could not be made.

@@ -7,7 +7,7 @@
 //!   `WebSocket`, markup written with `innerHTML`/`document.write`, style
 //!   `url()`), on the first visit already. A URL of a mirrored site or
 //!   asset host becomes its mirror URL; another host's subresource becomes
-//!   [`VOID_PATH`], the mirror's empty answer, so that the page asks
+//!   [`routes::VOID`], the mirror's empty answer, so that the page asks
 //!   nothing of another host and does not wait on a blocked one.
 //! - **The service worker** (`GET /_/sw.js`, registered by the page
 //!   script): the requests the hooks cannot see (a style sheet's fonts, a
@@ -35,15 +35,7 @@ use crate::site::{Site, SiteKind};
 /// Set by the worker on the navigations it forwards to the mirror.
 pub const WORKER_HEADER: &str = "x-newsmirror-worker";
 
-/// The path the worker is served at.
-pub const WORKER_PATH: &str = "/_/sw.js";
-
-/// The path the page script is served at.
-pub const PAGE_SCRIPT_PATH: &str = "/_/rt.js";
-
-/// The mirror's empty answer to a request for another host (any method:
-/// 204, no body), what the page script sends such requests to.
-pub const VOID_PATH: &str = "/_/void";
+use crate::routes;
 
 /// The two scripts and the policy of the pages the worker controls, made
 /// once at start.
@@ -89,7 +81,10 @@ impl Worker {
         );
         let page_script = format!("(function () {{\n'use strict';\n{tables}{PAGE_BODY}}})();\n");
         let page_version = format!("v={:016x}", content_hash(&page_script));
-        let page_tag = format!("<script src=\"{PAGE_SCRIPT_PATH}?{page_version}\"></script>");
+        let page_tag = format!(
+            "<script src=\"{}?{page_version}\"></script>",
+            routes::PAGE_SCRIPT
+        );
         let mut hosts: Vec<String> = routes.iter().map(|r| r.0.clone()).collect();
         hosts.extend(assets);
         hosts.sort();

@@ -259,9 +259,10 @@ impl Entry {
 
     pub fn etag(&self, coding: Coding) -> &HeaderValue {
         match coding {
-            Coding::Identity => &self.etags[0],
             Coding::Gzip => &self.etags[1],
             Coding::Br => &self.etags[2],
+            // The forms held are identity, gzip and br.
+            Coding::Identity | Coding::Deflate | Coding::Zstd => &self.etags[0],
         }
     }
 

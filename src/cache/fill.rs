@@ -32,8 +32,8 @@ use http::{HeaderMap, StatusCode};
 use tokio::sync::Notify;
 
 use super::Entry;
+use crate::body::BodyError;
 use crate::metrics::CacheResult;
-use crate::upstream::BodyError;
 
 /// Counted per chunk on top of its bytes (the chunk's handle and its place
 /// in the queue): a body of one-byte chunks must not cost 64 times what it
@@ -303,7 +303,7 @@ impl<E> Fill<E> {
                 state.head = Some(FillHead::Abandoned);
             }
             if state.end.is_none() {
-                state.end = Some(Err(BodyError::Read("the upstream fetch stopped".into())));
+                state.end = Some(Err(BodyError::FillStopped));
             }
         }
         self.changed.notify_waiters();
@@ -472,7 +472,7 @@ mod tests {
     async fn a_failed_body_fails_every_reader_after_its_chunks() {
         let (fill, _) = fill(1 << 20, 1 << 20);
         fill.push(Bytes::from_static(b"a"));
-        fill.finish(Err(BodyError::Read("cut".into())));
+        fill.finish(Err(BodyError::Truncated));
         let items: Vec<_> = fill.reader().unwrap().collect().await;
         assert_eq!(items.len(), 2);
         assert!(items[0].is_ok() && items[1].is_err());

@@ -44,9 +44,9 @@ use moka::notification::RemovalCause;
 
 pub use clock::Clock;
 pub use entry::{Entry, Failure, Freshness, NewEntry};
-pub use policy::Validators;
 pub use fill::{Fill, FillBudget, FillHead, StreamHead};
 pub use lookup::{Lookup, Pass};
+pub use policy::Validators;
 pub use store::{StorePolicy, Upstream, store_policy};
 
 use crate::config::CacheConfig;

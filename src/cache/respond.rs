@@ -30,7 +30,7 @@ pub fn respond(entry: &Entry, request: &Parts, result: CacheResult, now: Instant
         if entry.variants.has_alternatives() {
             add_vary_accept_encoding(&mut headers);
         }
-        if let Some(token) = coding.token() {
+        if let Some(token) = coding.header() {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
         }
     }

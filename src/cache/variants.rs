@@ -4,8 +4,11 @@
 use std::io::Write;
 
 use bytes::Bytes;
-use http::{HeaderMap, header};
+use http::HeaderMap;
 use sha2::{Digest, Sha256};
+
+use crate::coding::AcceptEncoding;
+pub use crate::coding::Coding;
 
 /// Bodies smaller than this are not worth compressing.
 const MIN_COMPRESS: usize = 256;
@@ -16,24 +19,6 @@ pub struct Variants {
     pub identity: Bytes,
     pub gzip: Option<Bytes>,
     pub br: Option<Bytes>,
-}
-
-/// Which form of a body goes out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Coding {
-    Identity,
-    Gzip,
-    Br,
-}
-
-impl Coding {
-    pub fn token(self) -> Option<&'static str> {
-        match self {
-            Coding::Identity => None,
-            Coding::Gzip => Some("gzip"),
-            Coding::Br => Some("br"),
-        }
-    }
 }
 
 impl Variants {
@@ -56,7 +41,8 @@ impl Variants {
         match coding {
             Coding::Gzip => self.gzip.as_ref().unwrap_or(&self.identity),
             Coding::Br => self.br.as_ref().unwrap_or(&self.identity),
-            Coding::Identity => &self.identity,
+            // The forms held are identity, gzip and br.
+            Coding::Identity | Coding::Deflate | Coding::Zstd => &self.identity,
         }
     }
 
@@ -148,76 +134,16 @@ pub fn etag(identity: &[u8], coding: Coding) -> String {
         hex.push_str(&format!("{b:02x}"));
     }
     match coding {
-        Coding::Identity => format!("\"{hex}\""),
         Coding::Gzip => format!("\"{hex}-gz\""),
         Coding::Br => format!("\"{hex}-br\""),
-    }
-}
-
-/// A parsed `Accept-Encoding`.
-struct AcceptEncoding {
-    items: Vec<(String, f32)>,
-    present: bool,
-}
-
-impl AcceptEncoding {
-    fn parse(request: &HeaderMap) -> AcceptEncoding {
-        let mut items = Vec::new();
-        let mut present = false;
-        for value in request.get_all(header::ACCEPT_ENCODING) {
-            present = true;
-            let Ok(text) = value.to_str() else { continue };
-            for item in text.split(',') {
-                let mut parts = item.split(';');
-                let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-                if name.is_empty() {
-                    continue;
-                }
-                let q = parts
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .find_map(|q| q.trim().parse::<f32>().ok())
-                    .unwrap_or(1.0)
-                    .clamp(0.0, 1.0);
-                items.push((name, q));
-            }
-        }
-        AcceptEncoding { items, present }
-    }
-
-    fn q(&self, coding: Coding) -> f32 {
-        let name = match coding {
-            Coding::Br => "br",
-            Coding::Gzip => "gzip",
-            Coding::Identity => "identity",
-        };
-        if let Some((_, q)) = self
-            .items
-            .iter()
-            .find(|(n, _)| n == name || (coding == Coding::Gzip && n == "x-gzip"))
-        {
-            return *q;
-        }
-        let star = self.items.iter().find(|(n, _)| n == "*").map(|(_, q)| *q);
-        match coding {
-            // Identity is acceptable unless refused outright (RFC 9110 §12.5.3);
-            // slightly below any coding the client listed, so those win.
-            Coding::Identity => {
-                if star == Some(0.0) {
-                    0.0
-                } else {
-                    0.001
-                }
-            }
-            _ if !self.present => 0.0,
-            _ => star.unwrap_or(0.0),
-        }
+        Coding::Identity | Coding::Deflate | Coding::Zstd => format!("\"{hex}\""),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::{HeaderValue, header};
     use std::io::Read;
 
     fn ae(v: &str) -> HeaderMap {

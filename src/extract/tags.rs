@@ -8,8 +8,8 @@ use html5ever::local_name;
 use regex::Regex;
 
 use super::Tag;
-use super::clean;
 use super::body::Body;
+use super::clean;
 use super::dom::{Dom, NodeId};
 use super::meta::PageMeta;
 use super::selector::CompiledSelectors;

@@ -8,8 +8,8 @@ use std::time::{Instant, SystemTime};
 use axum::body::Body;
 use http::{HeaderMap, Method, StatusCode};
 
-use super::{FetchRequest, Mode, Target};
 use super::plan::{self, Prepared};
+use super::{FetchRequest, Mode, Target};
 use crate::app::App;
 use crate::cache;
 use crate::error::MirrorError;

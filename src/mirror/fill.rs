@@ -19,6 +19,7 @@ use super::fetch::Fetched;
 use super::plan::Prepared;
 use super::{Exchange, MirrorCache, bypass, cdn, respond};
 use crate::app::App;
+use crate::body::BodyError;
 use crate::cache::variants;
 use crate::cache::{
     self, CacheKey, Entry, Failure, Fill, FillHead, NewEntry, StorePolicy, StreamHead, Upstream,
@@ -26,7 +27,6 @@ use crate::cache::{
 use crate::error::MirrorError;
 use crate::metrics::CacheResult;
 use crate::site::SiteKind;
-use crate::upstream::BodyError;
 
 /// Joins the fill of `key` (starting it if none runs) and answers from it:
 /// its stream, the entry it stood in with or revalidated, its failure, or,
@@ -77,7 +77,7 @@ pub(super) async fn join(
         },
         FillHead::Failed(error) => Ok(error.page(Some(&ex.site))),
         FillHead::Abandoned => {
-            let error = MirrorError::Body(BodyError::Read("the upstream fetch stopped".into()));
+            let error = MirrorError::Body(BodyError::FillStopped);
             Ok(error.page(Some(&ex.site)))
         }
     }
@@ -251,7 +251,7 @@ async fn stream_and_store(
                 if !fill.wait_for_room(stall).await {
                     // Nobody reads any more: stop fetching (the upstream
                     // connection goes with `body`).
-                    fill.finish(Err(BodyError::Read("every reader left".into())));
+                    fill.finish(Err(BodyError::Abandoned));
                     return;
                 }
             }

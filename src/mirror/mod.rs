@@ -42,7 +42,6 @@ use fetch::Fetched;
 
 pub use route::{asset, image, page, request_host};
 
-
 /// Whether the exchange serves one reader or fills the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

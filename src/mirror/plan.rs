@@ -13,12 +13,14 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use super::Target;
 use super::{FetchRequest, Mode};
 use crate::app::App;
+use crate::body::BodyError;
+use crate::coding::{self, AcceptEncoding};
 use crate::error::MirrorError;
 use crate::headers::{self, BodyHandling};
 use crate::html::PageContext;
 use crate::pipeline::{self, Rewrite};
 use crate::site::SiteKind;
-use crate::upstream::{BodyError, UpstreamResponse};
+use crate::upstream::UpstreamResponse;
 use crate::url_map::{Mapped, Place};
 
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
@@ -106,14 +108,14 @@ pub(super) async fn prepare(
     let encoding = up_headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok());
-    let codings = pipeline::codings(encoding);
+    let codings = coding::content_codings(encoding);
     let handling = match (&rewriting, &codings) {
         (Some(_), Err(e)) => return Err(MirrorError::UnsupportedEncoding(e.clone())),
         (Some(_), Ok(_)) => BodyHandling::Rewritten,
         (None, Ok(c)) if !c.is_empty() && site.kind == SiteKind::Mirror && mode == Mode::Fill => {
             BodyHandling::Decoded
         }
-        (None, Ok(c)) if !c.is_empty() && !client_accepts(reader_headers, c) => {
+        (None, Ok(c)) if !c.is_empty() && !AcceptEncoding::parse(reader_headers).takes_all(c) => {
             BodyHandling::Decoded
         }
         (None, _) => BodyHandling::AsIs,
@@ -292,53 +294,9 @@ pub fn is_media(media: &str) -> bool {
         )
 }
 
-/// Whether the reader's `Accept-Encoding` takes every one of `codings`.
-pub fn client_accepts(h: &HeaderMap, codings: &[pipeline::Coding]) -> bool {
-    let accepted: Vec<(String, bool)> = h
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|item| {
-            let mut parts = item.split(';');
-            let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0))
-            });
-            (name, !refused)
-        })
-        .collect();
-    codings.iter().all(|c| {
-        let token = c.token();
-        match accepted.iter().find(|(n, _)| n == token) {
-            Some((_, ok)) => *ok,
-            None => accepted.iter().any(|(n, ok)| n == "*" && *ok),
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::Coding;
-
-    fn ae(v: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
-        h
-    }
-
-    #[test]
-    fn accept_encoding_is_read_with_q_values() {
-        assert!(client_accepts(&ae("gzip, deflate, br"), &[Coding::Gzip]));
-        assert!(!client_accepts(&ae("gzip;q=0, br"), &[Coding::Gzip]));
-        assert!(client_accepts(&ae("*"), &[Coding::Zstd]));
-        assert!(!client_accepts(&ae("identity"), &[Coding::Brotli]));
-        assert!(!client_accepts(&HeaderMap::new(), &[Coding::Gzip]));
-    }
-
     #[test]
     fn media_routes_never_answer_with_a_document() {
         use MediaAnswer::*;

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue, Method, header};
+use http::{HeaderValue, Method, header};
 use url::Url;
 
 use super::{Target, serve};
 use crate::app::App;
 use crate::error::MirrorError;
-use crate::forwarded::ClientView;
+use crate::forwarded::{self, ClientView};
 use crate::site::Site;
 use crate::url_map::{ASSET_PREFIX, IMAGE_PREFIX, RouteError};
 
@@ -121,7 +121,7 @@ pub(super) fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> 
     let referer = Url::parse(parts.headers.get(header::REFERER)?.to_str().ok()?).ok()?;
     let host = match parts.extensions.get::<ClientView>() {
         Some(view) => view.host.clone()?,
-        None => host_of(&parts.uri, &parts.headers)?,
+        None => forwarded::host_of(&parts.uri, &parts.headers)?,
     };
     if referer.host_str()? != host {
         return None;
@@ -137,20 +137,8 @@ pub(super) fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> 
 pub fn request_host(req: &Request) -> Option<String> {
     match req.extensions().get::<ClientView>() {
         Some(view) => view.host.clone(),
-        None => host_of(req.uri(), req.headers()),
+        None => forwarded::host_of(req.uri(), req.headers()),
     }
-}
-
-fn host_of(uri: &http::Uri, headers: &HeaderMap) -> Option<String> {
-    let raw = match uri.host() {
-        Some(h) => h.to_owned(),
-        None => {
-            let value = headers.get(header::HOST)?.to_str().ok()?;
-            let authority: http::uri::Authority = value.parse().ok()?;
-            authority.host().to_owned()
-        }
-    };
-    Some(raw.trim_end_matches('.').to_ascii_lowercase())
 }
 
 fn path_and_query(req: &Request) -> &str {

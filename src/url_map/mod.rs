@@ -30,10 +30,7 @@ pub use signing::ImageSigner;
 
 use crate::site::{Site, SiteId};
 
-/// Prefix of the asset route.
-pub const ASSET_PREFIX: &str = "/_/asset/";
-/// Prefix of the signed-image route.
-pub const IMAGE_PREFIX: &str = "/_/img/";
+pub use crate::routes::{ASSET_PREFIX, IMAGE_PREFIX};
 
 /// What kind of place a URL was found in; it decides what may be proxied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
