@@ -132,7 +132,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logs(cli.log_format);
     let result = match cli.command {
-        Command::Demo { listen } => newsmirror::demo::run(listen)
+        Command::Demo { listen } => newsmirror::cli::demo::run(listen)
             .await
             .map_err(|e| e.to_string()),
         Command::Serve {
@@ -189,7 +189,7 @@ fn check(path: PathBuf) -> Result<(), String> {
 }
 
 async fn healthcheck(url: Option<String>, insecure: bool, timeout: u64) -> Result<(), String> {
-    use newsmirror::healthcheck;
+    use newsmirror::cli::healthcheck;
     let url = url.unwrap_or_else(|| {
         let listen = std::env::var("NEWSMIRROR_LISTEN")
             .ok()
@@ -248,7 +248,7 @@ async fn audit(
     json: bool,
     target: String,
 ) -> Result<(), String> {
-    use newsmirror::audit;
+    use newsmirror::cli::audit;
     let app =
         App::new(Config::load(&config).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     let lower = target.to_ascii_lowercase();
@@ -298,7 +298,7 @@ fn extract(
         ),
         None => None,
     };
-    let article = newsmirror::api::extract_saved_page(
+    let article = newsmirror::cli::extract::extract_saved_page(
         app.as_deref(),
         site.as_deref(),
         url.as_deref(),

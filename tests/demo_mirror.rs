@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, VecDeque};
 use axum::http::{StatusCode, header};
 use common::*;
 use lol_html::{RewriteStrSettings, element, rewrite_str};
-use newsmirror::demo;
+use newsmirror::cli::demo;
 
 /// URL-bearing attributes the crawler follows.
 const URL_ATTRS: &[&str] = &[

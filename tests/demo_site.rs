@@ -1,4 +1,4 @@
-//! The bundled demo site (`newsmirror::demo::site`), over real TCP: the router
+//! The bundled demo site (`newsmirror::cli::demo::site`), over real TCP: the router
 //! is bound on a loopback port and asked with `reqwest`, the `Host` header set
 //! by hand as the mirror will set it.
 
@@ -7,7 +7,7 @@ use std::io::Read;
 
 use flate2::read::GzDecoder;
 use lol_html::{RewriteStrSettings, element, rewrite_str, text};
-use newsmirror::demo::site::{ARTICLES, HOSTS, router};
+use newsmirror::cli::demo::site::{ARTICLES, HOSTS, router};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use url::Url;

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Module import graph of src/ and its circles.
 
-Reads every `use crate::...` / `crate::x::y` path in src/**/*.rs (test modules
-included only when --tests is given), maps each to the module file it names,
-and prints the strongly connected components with more than one module.
+Reads every `use crate::...` / `crate::x::y` / `super::x` path in
+src/**/*.rs (test modules included only when --tests is given), maps each to
+the module file it names, and prints the circles in two views: between
+top-level modules (`cache` -> `mirror` -> `cache`, whichever submodules carry
+the edges), and among the children of one module (`mirror::fetch` <->
+`mirror::plan`).
 Exit status 1 when there is a circle, so CI can run it.
 
   python3 tools/import_cycles.py            # circles, exit 1 if any
@@ -123,7 +126,36 @@ def main():
         for m in sorted(edges):
             print(f"{m} -> {', '.join(sorted(edges[m]))}")
 
-    # Tarjan
+    # Two views, each free of circles: the top-level modules (a child's
+    # imports count for its top-level module), and within each module its
+    # children among themselves (a child may use its parent: that is how
+    # Rust modules share their types).
+    top = {}
+    for m, ts in edges.items():
+        a = m.split("::")[0]
+        for t in ts:
+            b = t.split("::")[0]
+            if a != b:
+                top.setdefault(a, set()).add(b)
+        top.setdefault(a, set())
+    siblings = {}
+    for m, ts in edges.items():
+        parent = m.rsplit("::", 1)[0] if "::" in m else None
+        siblings.setdefault(m, set())
+        if parent is None:
+            continue
+        for t in ts:
+            if "::" in t and t.rsplit("::", 1)[0] == parent:
+                siblings[m].add(t)
+    sccs = circles(top) + circles(siblings)
+    for c in sccs:
+        print("circle:", " <-> ".join(c))
+    print(f"{len(edges)} modules, {sum(len(t) for t in edges.values())} edges, {len(sccs)} circles")
+    return 1 if sccs else 0
+
+
+def circles(graph):
+    """Strongly connected components with more than one node (Tarjan)."""
     index, low, on, stack, sccs, counter = {}, {}, set(), [], [], [0]
 
     def visit(v):
@@ -131,7 +163,7 @@ def main():
         counter[0] += 1
         stack.append(v)
         on.add(v)
-        for w in edges.get(v, ()):
+        for w in sorted(graph.get(v, ())):
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
@@ -149,13 +181,10 @@ def main():
                 sccs.append(sorted(comp))
 
     sys.setrecursionlimit(10000)
-    for v in sorted(edges):
+    for v in sorted(graph):
         if v not in index:
             visit(v)
-    for c in sccs:
-        print("circle:", " <-> ".join(c))
-    print(f"{len(edges)} modules, {sum(len(t) for t in edges.values())} edges, {len(sccs)} circles")
-    return 1 if sccs else 0
+    return sccs
 
 
 if __name__ == "__main__":

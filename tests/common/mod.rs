@@ -142,15 +142,15 @@ pub async fn mirror(toml: &str) -> SocketAddr {
     mirror_of(Config::parse(toml, "test.toml").expect("test config is valid")).await
 }
 
-/// The demo site (`newsmirror::demo`) and its mirror, both in this process;
+/// The demo site (`newsmirror::cli::demo`) and its mirror, both in this process;
 /// returns the mirror's address.
 pub async fn demo_mirror() -> SocketAddr {
     let site = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind demo site");
     let site_addr = site.local_addr().expect("demo site address");
-    tokio::spawn(async move { axum::serve(site, newsmirror::demo::site::router()).await });
-    mirror_of(newsmirror::demo::config(site_addr).expect("demo config is valid")).await
+    tokio::spawn(async move { axum::serve(site, newsmirror::cli::demo::site::router()).await });
+    mirror_of(newsmirror::cli::demo::config(site_addr).expect("demo config is valid")).await
 }
 
 /// Starts a mirror with this configuration.

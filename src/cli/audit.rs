@@ -4,7 +4,7 @@
 //! The page is fetched as the server fetches it (the same upstream client
 //! and request headers, content codings undone, redirects followed while
 //! they stay on mirrored sites) or read from a saved file, and rewritten by
-//! the server's pipeline (`api::rewrite_saved_page`: transcode, lol_html
+//! the server's pipeline (`cli::extract::rewrite_saved_page`: transcode, lol_html
 //! with the site's rules). Both the original and the rewritten page are
 //! then read once more with lol_html ([`scan`]): every attribute, the text
 //! of `<style>` and `<script>`, and `<noscript>` content scanned as markup.
@@ -297,7 +297,7 @@ fn audit_bytes(
     transcoder.finish(&mut utf8);
     let upstream_html = String::from_utf8_lossy(&utf8);
     let rewritten = if site.kind == SiteKind::Mirror {
-        api::rewrite_saved_page(app, site, original, charset, bytes)?
+        super::extract::rewrite_saved_page(app, site, original, charset, bytes)?
     } else {
         // A `rewrite = false` site's pages are served as they are.
         upstream_html.clone().into_owned()

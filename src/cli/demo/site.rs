@@ -39,7 +39,7 @@ pub const HOSTS: &[&str] = &[
 ];
 
 /// The demo configuration (TOML), with no `[upstream.origins]`: the runner fills those in with the bound port.
-pub const CONFIG: &str = include_str!("../../config/demo.toml");
+pub const CONFIG: &str = include_str!("../../../config/demo.toml");
 
 /// Paths of the articles (on www.demo-news.test), for tests.
 pub const ARTICLES: &[&str] = &[
@@ -108,7 +108,7 @@ struct Article {
 macro_rules! article_html {
     ($slug:literal) => {
         include_str!(concat!(
-            "../../demo/www.demo-news.test/news/2026/11/",
+            "../../../demo/www.demo-news.test/news/2026/11/",
             $slug,
             ".html"
         ))
@@ -235,7 +235,7 @@ macro_rules! embed {
         StaticFile {
             host: $host,
             path: $path,
-            body: include_bytes!(concat!("../../demo/", $host, $path)),
+            body: include_bytes!(concat!("../../../demo/", $host, $path)),
         }
     };
 }
