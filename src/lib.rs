@@ -1,12 +1,30 @@
 //! newsmirror: a streaming reverse-proxy mirror server for news sites.
 //!
-//! The major components, in the order a request meets them:
+//! Every module, in the order a request meets it (ARCHITECTURE.md has the
+//! phase table and the code map; no module imports one above it):
 //!
+//! - [`server`]: the accept loop, connection limits and timeouts, TLS by [`tls`].
+//! - [`router`]: the public routes ([`routes`]: every `/_/` path) and the
+//!   `front` layer: [`request_id`] and the access log, refusals
+//!   ([`error::BadRequest`]), the reader's view ([`forwarded`]); [`admin`]
+//!   is the admin listener's router.
+//! - [`app`]: the state built once at start that every handler reads.
+//! - [`mirror`]: a mirrored request, one file per phase: route (by
+//!   [`url_map`], for a [`site`]), cache lookup ([`cache`]), fetch
+//!   ([`upstream`], its request headers from [`headers`]), plan, fill,
+//!   respond, CDN headers.
+//! - The body on its way: [`pipeline`] (decode by [`coding`], limit,
+//!   transcode by [`charset`], rewrite by [`html`], [`css`] and
+//!   [`text_urls`], escaping by [`escape`]); [`worker`] holds the scripts
+//!   that map URLs at run time in the browser; [`body`] says why a body
+//!   stopped.
+//! - [`api`]: the article API, on [`extract`] (pure extraction) over a page
+//!   from [`mirror`]; [`csp_report`]: the browsers' CSP reports.
+//! - [`error`]: the mirror's errors, their statuses and the error page;
+//!   [`metrics`]: Prometheus counters every layer above writes.
 //! - [`config`]: the TOML configuration, parsed and validated at start.
-//! - [`site`]: a mirrored site as the server sees it.
-//! - [`url_map`]: the one URL mapper (upstream ⇄ mirror); pure, no I/O.
-//! - [`escape`]: HTML escaping and attribute decoding.
-//! - [`text_urls`]: URLs of served hosts inside script and JSON text, streaming.
+//! - [`cli`]: the subcommands besides `serve` (demo, healthcheck, extract,
+//!   audit), on top of all of it.
 
 pub mod admin;
 pub mod api;
