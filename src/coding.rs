@@ -159,6 +159,11 @@ mod tests {
         );
         assert_eq!(content_codings(Some("x-gzip")), Ok(vec![Coding::Gzip]));
         assert_eq!(
+            content_codings(Some("deflate, br")),
+            Ok(vec![Coding::Deflate, Coding::Br])
+        );
+        assert_eq!(content_codings(Some("identity")), Ok(vec![]));
+        assert_eq!(
             content_codings(Some("deflate, zstd")),
             Ok(vec![Coding::Deflate, Coding::Zstd])
         );
