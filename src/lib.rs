@@ -5,7 +5,7 @@
 //!
 //! - [`server`]: the accept loop, connection limits and timeouts, TLS by [`tls`].
 //! - [`router`]: the public routes ([`routes`]: every `/_/` path) and the
-//!   `front` layer: [`request_id`] and the access log, refusals
+//!   `front` layer: [`request_id`] and the access log ([`access_log`]), refusals
 //!   ([`error::BadRequest`]), the reader's view ([`forwarded`]); [`admin`]
 //!   is the admin listener's router.
 //! - [`app`]: the state built once at start that every handler reads.
@@ -26,6 +26,7 @@
 //! - [`cli`]: the subcommands besides `serve` (demo, healthcheck, extract,
 //!   audit), on top of all of it.
 
+pub mod access_log;
 pub mod admin;
 pub mod api;
 pub mod app;

@@ -125,6 +125,10 @@ fn init_logs(format: LogFormat) {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    newsmirror::access_log::init(match format {
+        LogFormat::Text => newsmirror::access_log::Format::Text,
+        LogFormat::Json => newsmirror::access_log::Format::Json,
+    });
 }
 
 #[tokio::main]
@@ -160,6 +164,8 @@ async fn main() -> ExitCode {
             target,
         } => audit(config, site, url, json, target).await,
     };
+    // Access lines still waiting for the writer thread.
+    newsmirror::access_log::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

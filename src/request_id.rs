@@ -76,8 +76,9 @@ pub struct Access {
     start: Instant,
     id: HeaderValue,
     peer: Option<SocketAddr>,
-    /// Method and path, kept only when the access log is on.
-    logged: Option<(http::Method, String)>,
+    /// Method and URI (its path is logged), kept only when the access log
+    /// is on: a clone of both shares their bytes.
+    logged: Option<(http::Method, http::Uri)>,
 }
 
 /// Decides the id of `req` and puts it on the request (for handlers).
@@ -92,8 +93,7 @@ pub fn begin(trusted: &TrustedProxies, req: &mut Request) -> Access {
         _ => generate(),
     };
     req.headers_mut().insert(X_REQUEST_ID.clone(), id.clone());
-    let logged = tracing::enabled!(target: "newsmirror::access", tracing::Level::INFO)
-        .then(|| (req.method().clone(), req.uri().path().to_owned()));
+    let logged = crate::access_log::enabled().then(|| (req.method().clone(), req.uri().clone()));
     Access {
         start,
         id,
@@ -110,24 +110,21 @@ impl Access {
 
     /// Puts the id on `response` and writes the access log line.
     pub fn finish(self, mut response: Response) -> Response {
-        if let Some((method, path)) = &self.logged {
+        if let Some((method, uri)) = &self.logged {
             let cache = response
                 .headers()
-                .get("x-cache")
+                .get(&crate::headers::X_CACHE)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info!(
-                target: "newsmirror::access",
-                request_id = %self.id.to_str().unwrap_or("-"),
-                method = %method,
-                path = %path,
-                status = response.status().as_u16(),
+            crate::access_log::write(&crate::access_log::Line {
+                request_id: self.id.to_str().unwrap_or("-"),
+                method: method.as_str(),
+                path: uri.path(),
+                status: response.status().as_u16(),
                 cache,
-                // Microseconds as milliseconds: `0.258`, not `0.25801399999999997`.
-                duration_ms = self.start.elapsed().as_micros() as f64 / 1000.0,
-                peer = %self.peer.map(|p| p.to_string()).unwrap_or_else(|| "-".to_owned()),
-                "request"
-            );
+                duration: self.start.elapsed(),
+                peer: self.peer,
+            });
         }
         response.headers_mut().insert(X_REQUEST_ID.clone(), self.id);
         response

@@ -57,7 +57,15 @@ pub struct Entry {
     /// Upstream's freshness headers (Cache-Control, Expires, Date, ...),
     /// merged with a 304's on revalidation.
     pub upstream: HeaderMap,
+    /// The reader's response head per form (identity, gzip, br), made on
+    /// first use by [`Entry::head`].
+    pub heads: Heads,
 }
+
+/// The response heads of an entry's forms, each made once (`headers` may
+/// still change between construction and storing, so not at construction).
+#[derive(Debug, Default)]
+pub struct Heads([std::sync::OnceLock<HeaderMap>; 3]);
 
 /// Where an entry stands in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +158,7 @@ impl Entry {
             vary: vary_names(upstream, kind),
             upstream: detach(&freshness_headers(upstream)),
             compressible,
+            heads: Heads::default(),
         }
     }
 
@@ -164,6 +173,7 @@ impl Entry {
             vary: self.vary.clone(),
             upstream: self.upstream.clone(),
             validators: self.validators.clone(),
+            heads: Heads::default(),
             ..*self
         }
     }
@@ -218,6 +228,7 @@ impl Entry {
             vary: self.vary.clone(),
             compressible: self.compressible,
             upstream,
+            heads: Heads::default(),
         };
         (entry, cc)
     }
@@ -266,6 +277,43 @@ impl Entry {
         }
     }
 
+    /// The head of a `coding` answer, every header but the per-answer
+    /// ones: `headers` with, for the mirror, the form's `ETag`,
+    /// `Content-Encoding` and `Vary: Accept-Encoding`; `Content-Length` of
+    /// the form; and `Age` and `X-Cache` already in place (their values are
+    /// the answer's to set), so that an answer is one clone of a map that
+    /// does not grow. A hit built these header by header (clone, then five
+    /// inserts, the map growing twice): 7.5 % of a small page's hit.
+    pub fn head(&self, coding: Coding) -> &HeaderMap {
+        let slot = match coding {
+            Coding::Gzip => 1,
+            Coding::Br => 2,
+            Coding::Identity | Coding::Deflate | Coding::Zstd => 0,
+        };
+        self.heads.0[slot].get_or_init(|| {
+            let mut h = HeaderMap::with_capacity(self.headers.len() + 8);
+            for (name, value) in &self.headers {
+                h.append(name.clone(), value.clone());
+            }
+            if !self.kind.is_plain() {
+                h.insert(header::ETAG, self.etag(coding).clone());
+                if self.variants.has_alternatives() {
+                    super::respond::add_vary_accept_encoding(&mut h);
+                }
+                if let Some(token) = coding.header() {
+                    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+                }
+            }
+            h.insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(self.variants.get(coding).len()),
+            );
+            h.insert(header::AGE, HeaderValue::from_static("0"));
+            h.insert(X_CACHE, HeaderValue::from_static("HIT"));
+            h
+        })
+    }
+
     /// Bytes this entry is counted for.
     pub fn weight(&self) -> u32 {
         let headers: usize = self
@@ -273,7 +321,10 @@ impl Entry {
             .iter()
             .map(|(k, v)| k.as_str().len() + v.len() + 8)
             .sum();
-        let total = self.variants.weight() + headers + ENTRY_OVERHEAD;
+        // The heads ([`Entry::head`]) are counted as made for every form.
+        let forms =
+            1 + usize::from(self.variants.gzip.is_some()) + usize::from(self.variants.br.is_some());
+        let total = self.variants.weight() + headers * (1 + forms) + ENTRY_OVERHEAD;
         u32::try_from(total).unwrap_or(u32::MAX)
     }
 

@@ -370,18 +370,20 @@ pub fn detach(headers: &HeaderMap) -> HeaderMap {
 /// The request's values of `names`, normalised (combined field lines,
 /// whitespace around commas removed), as one string.
 pub fn vary_values(names: &[HeaderName], request: &HeaderMap) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(64);
     for name in names {
         out.push_str(name.as_str());
         out.push('=');
-        let values: Vec<String> = request
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        let joined = values.join(",");
-        let normalised: Vec<&str> = joined.split(',').map(str::trim).collect();
-        out.push_str(&normalised.join(","));
+        let mut first = true;
+        for value in request.get_all(name) {
+            for item in String::from_utf8_lossy(value.as_bytes()).split(',') {
+                if !first {
+                    out.push(',');
+                }
+                out.push_str(item.trim());
+                first = false;
+            }
+        }
         out.push('\n');
     }
     out

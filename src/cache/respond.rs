@@ -12,6 +12,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::Entry;
 use super::variants::Coding;
+use crate::headers::X_CACHE;
 use crate::metrics::CacheResult;
 
 /// Answers `request` from `entry`.
@@ -24,19 +25,10 @@ pub fn respond(entry: &Entry, request: &Parts, result: CacheResult, now: Instant
     let Some(coding) = coding else {
         return not_acceptable(result);
     };
-    let mut headers = entry.headers.clone();
-    if !entry.kind.is_plain() {
-        headers.insert(header::ETAG, entry.etag(coding).clone());
-        if entry.variants.has_alternatives() {
-            add_vary_accept_encoding(&mut headers);
-        }
-        if let Some(token) = coding.header() {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
-        }
-    }
-    let age = entry.age(now).as_secs();
-    headers.insert(header::AGE, HeaderValue::from(age));
-    headers.insert("x-cache", HeaderValue::from_static(result.header()));
+    let mut headers = entry.head(coding).clone();
+    // Both are in the head already: these replace, the map does not grow.
+    headers.insert(header::AGE, HeaderValue::from(entry.age(now).as_secs()));
+    headers.insert(X_CACHE, HeaderValue::from_static(result.header()));
 
     if not_modified(entry, &headers, &request.headers) {
         return not_modified_response(headers);
@@ -45,7 +37,6 @@ pub fn respond(entry: &Entry, request: &Parts, result: CacheResult, now: Instant
     if let Some(range) = satisfiable_range(entry, coding, &request.headers, body.len()) {
         return partial(headers, &body, range, request.method == Method::HEAD);
     }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     let body = if request.method == Method::HEAD {
         Body::empty()
     } else {
@@ -92,15 +83,18 @@ fn not_modified(entry: &Entry, headers: &HeaderMap, request: &HeaderMap) -> bool
         let ours = weak(etag);
         return inm.iter().any(|t| *t == "*" || weak(t) == ours);
     }
-    let ims = request
+    let Some(ims) = request
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok());
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+    else {
+        return false;
+    };
     let lm = headers
         .get(header::LAST_MODIFIED)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v).ok());
-    matches!((ims, lm), (Some(ims), Some(lm)) if lm <= ims)
+    lm.is_some_and(|lm| lm <= ims)
 }
 
 fn weak(tag: &str) -> &str {
@@ -127,7 +121,7 @@ fn not_acceptable(result: CacheResult) -> Response {
     *response.status_mut() = StatusCode::NOT_ACCEPTABLE;
     response
         .headers_mut()
-        .insert("x-cache", HeaderValue::from_static(result.header()));
+        .insert(X_CACHE, HeaderValue::from_static(result.header()));
     response
 }
 

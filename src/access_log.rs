@@ -1,0 +1,325 @@
+//! The access log line, written by our own code: one line per request, in
+//! the same shape as the `tracing` lines around it (text, or JSON with
+//! `--log-format json`), formatted straight into a shared buffer and written
+//! to standard error in batches by one writer thread.
+//!
+//! Why not `tracing::info!`: on a cache hit the formatting layer (field
+//! visitors, `Display` per field, the timestamp) and a `write` per line cost
+//! 16-29 % of the throughput (BENCHMARKS.md, "Logging"). Here a line costs
+//! one short lock and a few hundred bytes of `push_str`; the first line of
+//! a batch wakes the writer thread, which gathers lines for
+//! [`FLUSH_EVERY`] (or until [`FLUSH_BYTES`] wait) and writes them with one
+//! system call. (A thread per line, as
+//! tracing-appender's non-blocking writer does, competed with the server
+//! for the two cores and was not kept.)
+//!
+//! Whether a line is written is still the `tracing` filter's decision
+//! (`RUST_LOG=info,newsmirror::access=warn` silences it): [`enabled`] asks
+//! it. Memory is bounded: past [`MAX_PENDING`] bytes waiting (standard
+//! error blocked), lines are dropped and counted, and the count is written
+//! when the writer catches up. [`flush`] writes what is waiting (at
+//! shutdown); a process killed outright loses at most [`FLUSH_EVERY`] of
+//! lines.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Condvar, LazyLock, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The first line of a batch wakes the writer thread, which waits this
+/// long for more before it writes them all (at most this late, and one
+/// wake-up per batch however many lines come).
+pub const FLUSH_EVERY: Duration = Duration::from_millis(5);
+/// ... or writes at once when this many bytes wait.
+pub const FLUSH_BYTES: usize = 64 * 1024;
+/// Bytes waiting beyond which new lines are dropped (and counted).
+pub const MAX_PENDING: usize = 4 * 1024 * 1024;
+
+/// The shape of log lines, as `--log-format` chose for `tracing`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+static FORMAT: OnceLock<Format> = OnceLock::new();
+
+/// Sets the line shape (once, where the `tracing` subscriber is installed).
+pub fn init(format: Format) {
+    let _ = FORMAT.set(format);
+}
+
+/// Whether the filter lets access lines through.
+pub fn enabled() -> bool {
+    tracing::enabled!(target: "newsmirror::access", tracing::Level::INFO)
+}
+
+/// One request's line.
+pub struct Line<'a> {
+    pub request_id: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub status: u16,
+    pub cache: &'a str,
+    pub duration: Duration,
+    pub peer: Option<SocketAddr>,
+}
+
+struct Pending {
+    buf: Vec<u8>,
+    dropped: u64,
+}
+
+struct Sink {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+}
+
+static SINK: LazyLock<&'static Sink> = LazyLock::new(|| {
+    let sink: &'static Sink = Box::leak(Box::new(Sink {
+        pending: Mutex::new(Pending {
+            buf: Vec::with_capacity(FLUSH_BYTES * 2),
+            dropped: 0,
+        }),
+        wake: Condvar::new(),
+    }));
+    let spawned = std::thread::Builder::new()
+        .name("access-log".into())
+        .spawn(move || {
+            let mut out = Vec::with_capacity(FLUSH_BYTES * 2);
+            loop {
+                take(sink, &mut out, true);
+                write_out(&out);
+                out.clear();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("no access log writer thread ({e}); lines are written at shutdown");
+    }
+    sink
+});
+
+/// Swaps what waits into `out`; when `wait`, first waits for a line and
+/// then [`FLUSH_EVERY`] for more.
+fn take(sink: &Sink, out: &mut Vec<u8>, wait: bool) {
+    let Ok(mut pending) = sink.pending.lock() else {
+        return;
+    };
+    if wait {
+        while pending.buf.is_empty() {
+            let Ok(p) = sink.wake.wait(pending) else {
+                return;
+            };
+            pending = p;
+        }
+        if pending.buf.len() < FLUSH_BYTES {
+            drop(pending);
+            std::thread::sleep(FLUSH_EVERY);
+            let Ok(p) = sink.pending.lock() else {
+                return;
+            };
+            pending = p;
+        }
+    }
+    std::mem::swap(&mut pending.buf, out);
+    if pending.dropped > 0 {
+        let dropped = std::mem::take(&mut pending.dropped);
+        let _ = writeln!(
+            out,
+            "{} access log lines dropped: standard error did not keep up",
+            dropped
+        );
+    }
+}
+
+fn write_out(bytes: &[u8]) {
+    if !bytes.is_empty() {
+        let _ = std::io::stderr().lock().write_all(bytes);
+    }
+}
+
+/// Writes what waits now (at shutdown, and in tests).
+pub fn flush() {
+    let mut out = Vec::new();
+    take(&SINK, &mut out, false);
+    write_out(&out);
+}
+
+/// Queues `line` for standard error.
+pub fn write(line: &Line<'_>) {
+    let format = FORMAT.get().copied().unwrap_or(Format::Text);
+    let sink = *SINK;
+    let Ok(mut pending) = sink.pending.lock() else {
+        return;
+    };
+    if pending.buf.len() > MAX_PENDING {
+        pending.dropped += 1;
+        return;
+    }
+    let first = pending.buf.is_empty();
+    format_line(&mut pending.buf, format, line, SystemTime::now());
+    if first {
+        sink.wake.notify_one();
+    }
+}
+
+/// Appends `line` as `format` says, ending in a newline.
+fn format_line(out: &mut Vec<u8>, format: Format, line: &Line<'_>, now: SystemTime) {
+    let mut s = String::with_capacity(320);
+    let micros = line.duration.as_micros();
+    // Milliseconds with microsecond precision: `0.258`, never `0.25801399999999997`.
+    let (ms, frac) = (micros / 1000, micros % 1000);
+    match format {
+        Format::Text => {
+            timestamp(&mut s, now);
+            let _ = write!(
+                s,
+                "  INFO newsmirror::access: request request_id={} method={} path={} status={} cache={} duration_ms={ms}.{frac:03} peer=",
+                line.request_id, line.method, line.path, line.status, line.cache
+            );
+            match line.peer {
+                Some(p) => {
+                    let _ = write!(s, "{p}");
+                }
+                None => s.push('-'),
+            }
+        }
+        Format::Json => {
+            s.push_str("{\"timestamp\":\"");
+            timestamp(&mut s, now);
+            s.push_str(
+                "\",\"level\":\"INFO\",\"fields\":{\"message\":\"request\",\"request_id\":\"",
+            );
+            json_str(&mut s, line.request_id);
+            s.push_str("\",\"method\":\"");
+            json_str(&mut s, line.method);
+            s.push_str("\",\"path\":\"");
+            json_str(&mut s, line.path);
+            let _ = write!(s, "\",\"status\":{},\"cache\":\"", line.status);
+            json_str(&mut s, line.cache);
+            let _ = write!(s, "\",\"duration_ms\":{ms}.{frac:03},\"peer\":\"");
+            match line.peer {
+                Some(p) => {
+                    let _ = write!(s, "{p}");
+                }
+                None => s.push('-'),
+            }
+            s.push_str("\"},\"target\":\"newsmirror::access\"}");
+        }
+    }
+    s.push('\n');
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `s` inside a JSON string: quotes, backslashes and control characters escaped.
+fn json_str(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// RFC 3339 in UTC with microseconds, as `tracing`'s lines have it:
+/// `2026-11-26T15:23:35.216405Z`.
+fn timestamp(out: &mut String, now: SystemTime) {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_micros()
+    );
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line() -> Line<'static> {
+        Line {
+            request_id: "06eb12c6ed5d57418379135ad4bc2544",
+            method: "GET",
+            path: "/news/\"quoted\"\\",
+            status: 200,
+            cache: "HIT",
+            duration: Duration::from_micros(301),
+            peer: Some("127.0.0.1:35734".parse().unwrap()),
+        }
+    }
+
+    fn at() -> SystemTime {
+        UNIX_EPOCH + Duration::from_micros(1_764_170_615_216_405)
+    }
+
+    #[test]
+    fn a_json_line_has_the_fields_operators_read() {
+        let mut out = Vec::new();
+        format_line(&mut out, Format::Json, &line(), at());
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with('\n'));
+        let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(v["timestamp"], "2025-11-26T15:23:35.216405Z");
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(v["target"], "newsmirror::access");
+        let f = &v["fields"];
+        assert_eq!(f["message"], "request");
+        assert_eq!(f["request_id"], "06eb12c6ed5d57418379135ad4bc2544");
+        assert_eq!(f["method"], "GET");
+        assert_eq!(f["path"], "/news/\"quoted\"\\");
+        assert_eq!(f["status"], 200);
+        assert_eq!(f["cache"], "HIT");
+        assert_eq!(f["duration_ms"].as_f64(), Some(0.301));
+        assert_eq!(f["peer"], "127.0.0.1:35734");
+    }
+
+    #[test]
+    fn a_text_line_reads_like_the_tracing_lines_around_it() {
+        let mut out = Vec::new();
+        let mut l = line();
+        l.path = "/news/";
+        l.duration = Duration::from_micros(12_345);
+        l.peer = None;
+        format_line(&mut out, Format::Text, &l, at());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "2025-11-26T15:23:35.216405Z  INFO newsmirror::access: request \
+             request_id=06eb12c6ed5d57418379135ad4bc2544 method=GET path=/news/ status=200 \
+             cache=HIT duration_ms=12.345 peer=-\n"
+        );
+    }
+
+    #[test]
+    fn dates_are_civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_425), (2025, 12, 3));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+}
