@@ -180,5 +180,22 @@ fn extract(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, rewrite, url_map, cache_hit, extract);
+/// The br and gzip variants of the article, as a fill's compression job
+/// makes them (how long a hit right after a fill may wait).
+fn variants(c: &mut Criterion) {
+    let page = bytes::Bytes::from(article());
+    let mut group = c.benchmark_group("variants");
+    group.throughput(Throughput::Bytes(page.len() as u64));
+    group.bench_function("article br+gzip", |b| {
+        b.iter(|| {
+            black_box(newsmirror::cache::variants::Variants::build(
+                page.clone(),
+                "text/html",
+            ))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, rewrite, url_map, cache_hit, extract, variants);
 criterion_main!(benches);

@@ -21,6 +21,12 @@ pub type MirrorCache = Cache<MirrorError>;
 
 /// Everything a request handler needs; one per process.
 pub struct App {
+    /// What, besides upstream's bytes and the page URL, decides the bytes of
+    /// a rewritten page: this binary's version and the configuration that
+    /// rewrites (sites, public URL, the signing key, the page script). Part
+    /// of every derived validator (`cache::Derived`), so that a new release
+    /// or configuration never answers 304 for bytes it would write otherwise.
+    pub rules_version: Vec<u8>,
     pub config: Config,
     pub sites: Vec<Arc<Site>>,
     rules: Vec<Arc<SiteRules>>,
@@ -80,7 +86,9 @@ impl App {
         let cache = MirrorCache::new(&config.cache, metrics.clone());
         let trusted = crate::forwarded::TrustedProxies::new(&config.server.trusted_proxies);
         let csp = crate::csp_report::CspReports::new(&metrics, &sites);
+        let rules_version = rules_version(&config, &worker.page_version);
         Ok(Arc::new(App {
+            rules_version,
             worker,
             csp,
             cache,
@@ -104,4 +112,20 @@ impl App {
         // Built from the same list at start: the index always exists.
         &self.rules[site.id.0]
     }
+}
+
+/// A digest of what decides a rewritten page's bytes ([`App::rules_version`]).
+fn rules_version(config: &Config, page_version: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION"));
+    // Debug of a secret prints no value: the key goes in as its bytes.
+    h.update(format!(
+        "{:?}|{:?}|{page_version}",
+        config.sites, config.server.public_url
+    ));
+    if let Some(key) = &config.server.signing_key {
+        h.update(Sha256::digest(key.expose().as_bytes()));
+    }
+    h.finalize()[..16].to_vec()
 }

@@ -773,3 +773,116 @@ async fn stored_bytes_stay_within_the_budget() {
         "{text}"
     );
 }
+
+/// A page of `n` paragraphs, different per `seed` (so that no two compress
+/// alike).
+fn long_page(seed: usize, n: usize) -> String {
+    let mut s = String::from("<html><body>");
+    for i in 0..n {
+        s.push_str(&format!(
+            "<p>Paragraph {i} of page {seed}: the river bridge opened to traffic after {} years.</p>",
+            i * 7 + seed
+        ));
+    }
+    s.push_str("</body></html>");
+    s
+}
+
+/// Issue 14: a hit that comes right after the fill, while the br and gzip
+/// forms are still being made, waits for them instead of getting the far
+/// larger identity body.
+#[tokio::test]
+async fn a_hit_right_after_the_fill_gets_the_compressed_form() {
+    let router = Router::new().route(
+        "/p/{n}",
+        get(
+            |axum::extract::Path(n): axum::extract::Path<usize>| async move {
+                html("max-age=60", long_page(n, 400))
+            },
+        ),
+    );
+    let (up, _) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
+    for n in 0..5 {
+        let path = format!("/p/{n}");
+        let first = fetch(mirror, &path).await;
+        assert_eq!(x_cache(&first), "MISS");
+        let identity = first.bytes().await.unwrap().len();
+        let hit = get_with(mirror, &path, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(x_cache(&hit), "HIT", "{path}");
+        assert_eq!(
+            hit.headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap().to_owned()),
+            Some("gzip".to_owned()),
+            "{path}: the first hit got the identity body"
+        );
+        let gz = hit.bytes().await.unwrap().len();
+        assert!(gz * 4 < identity, "{path}: {gz} of {identity} bytes");
+    }
+}
+
+/// Issue 14: the first answer (a MISS) carries a validator when upstream
+/// gave one, the hits after it carry the same, and a conditional request
+/// with it is answered 304, per form.
+#[tokio::test]
+async fn the_first_answer_has_the_validator_later_answers_have() {
+    let router = Router::new()
+        .route(
+            "/tagged",
+            get(|| async {
+                let mut r = html("max-age=60", long_page(1, 50));
+                r.headers_mut()
+                    .insert(header::ETAG, HeaderValue::from_static("\"up-1\""));
+                r
+            }),
+        )
+        .route("/untagged", get(|| async { html("max-age=60", PAGE) }));
+    let (up, _) = upstream(router).await;
+    let mirror = mirror(&config(up, "")).await;
+    let etag = |r: &reqwest::Response| {
+        r.headers()
+            .get(header::ETAG)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let miss = fetch(mirror, "/tagged").await;
+    assert_eq!(x_cache(&miss), "MISS");
+    let first = etag(&miss).expect("the MISS has an ETag");
+    assert_ne!(
+        first, "\"up-1\"",
+        "not upstream's: the bytes are the mirror's"
+    );
+    let _ = miss.bytes().await;
+    let hit = get_with(mirror, "/tagged", &[("accept-encoding", "identity")]).await;
+    assert_eq!(x_cache(&hit), "HIT");
+    assert_eq!(etag(&hit).as_deref(), Some(first.as_str()));
+    let not_modified = get_with(
+        mirror,
+        "/tagged",
+        &[("accept-encoding", "identity"), ("if-none-match", &first)],
+    )
+    .await;
+    assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+    let gz = get_with(mirror, "/tagged", &[("accept-encoding", "gzip")]).await;
+    let gz_tag = etag(&gz).unwrap();
+    assert_ne!(gz_tag, first, "each form has its own tag");
+    let gz_304 = get_with(
+        mirror,
+        "/tagged",
+        &[("accept-encoding", "gzip"), ("if-none-match", &gz_tag)],
+    )
+    .await;
+    assert_eq!(gz_304.status(), StatusCode::NOT_MODIFIED);
+    // The identity tag does not validate the gzip form.
+    let other = get_with(
+        mirror,
+        "/tagged",
+        &[("accept-encoding", "gzip"), ("if-none-match", &first)],
+    )
+    .await;
+    assert_eq!(other.status(), StatusCode::OK);
+    // Without an upstream validator the first answer has none.
+    let plain = fetch(mirror, "/untagged").await;
+    assert_eq!(x_cache(&plain), "MISS");
+    assert_eq!(etag(&plain), None);
+}

@@ -60,6 +60,8 @@ pub struct Entry {
     /// The reader's response head per form (identity, gzip, br), made on
     /// first use by [`Entry::head`].
     pub heads: Heads,
+    /// The compression job of a `compressible` entry, once queued.
+    pub pending: super::compress::Pending,
 }
 
 /// The response heads of an entry's forms, each made once (`headers` may
@@ -90,6 +92,61 @@ pub enum Failure {
     Unreachable,
 }
 
+/// A validator of a mirror answer known before its body streams: made from
+/// upstream's own validator (a strong `ETag`, else a weak one or
+/// `Last-Modified`, which make it weak), the configuration and version that
+/// rewrote it, and the page URL. The same inputs give the same rewritten
+/// bytes, so a MISS can carry it and every later answer of the entry does
+/// too: a CDN in front (whose misses are mostly the mirror's) can revalidate
+/// what it stored. Without an upstream validator there is none, and stored
+/// entries use their body's hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Derived {
+    hex: String,
+    weak: bool,
+}
+
+impl Derived {
+    /// `None` when upstream gave no validator.
+    pub fn of(upstream: &HeaderMap, rules: &[u8], url: &str) -> Option<Derived> {
+        use sha2::{Digest, Sha256};
+        let etag = upstream.get(header::ETAG).map(HeaderValue::as_bytes);
+        let last_modified = upstream
+            .get(header::LAST_MODIFIED)
+            .map(HeaderValue::as_bytes);
+        let (basis, weak): (&[u8], bool) = match (etag, last_modified) {
+            (Some(e), _) if !e.starts_with(b"W/") => (e, false),
+            (Some(e), _) => (e, true),
+            (None, Some(lm)) => (lm, true),
+            (None, None) => return None,
+        };
+        let mut h = Sha256::new();
+        for part in [basis, rules, url.as_bytes()] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        let digest = h.finalize();
+        let mut hex = String::with_capacity(33);
+        hex.push('m');
+        for b in &digest[..16] {
+            hex.push_str(&format!("{b:02x}"));
+        }
+        Some(Derived { hex, weak })
+    }
+
+    /// The `ETag` of the `coding` form.
+    pub fn etag(&self, coding: Coding) -> HeaderValue {
+        let suffix = match coding {
+            Coding::Gzip => "-gz",
+            Coding::Br => "-br",
+            Coding::Identity | Coding::Deflate | Coding::Zstd => "",
+        };
+        let weak = if self.weak { "W/" } else { "" };
+        HeaderValue::from_str(&format!("{weak}\"{}{suffix}\"", self.hex))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+    }
+}
+
 /// What a complete, storable upstream answer becomes an entry from.
 pub struct NewEntry<'a> {
     pub status: StatusCode,
@@ -103,6 +160,8 @@ pub struct NewEntry<'a> {
     pub surrogate_keys: Vec<String>,
     /// Compressed variants are to be made of it.
     pub compressible: bool,
+    /// The validator its first answer carried, if it had one.
+    pub derived: Option<Derived>,
 }
 
 impl Entry {
@@ -121,11 +180,15 @@ impl Entry {
             kind,
             surrogate_keys,
             compressible,
+            derived,
         } = new;
         let cc = &policy.cc;
         Entry {
             status,
-            etags: [Coding::Identity, Coding::Gzip, Coding::Br].map(|c| etag_value(&identity, c)),
+            etags: [Coding::Identity, Coding::Gzip, Coding::Br].map(|c| match &derived {
+                Some(d) => d.etag(c),
+                None => etag_value(&identity, c),
+            }),
             headers: detach(&stored_headers(headers, kind)),
             variants: Variants {
                 identity,
@@ -159,6 +222,7 @@ impl Entry {
             upstream: detach(&freshness_headers(upstream)),
             compressible,
             heads: Heads::default(),
+            pending: Default::default(),
         }
     }
 
@@ -174,6 +238,7 @@ impl Entry {
             upstream: self.upstream.clone(),
             validators: self.validators.clone(),
             heads: Heads::default(),
+            pending: Default::default(),
             ..*self
         }
     }
@@ -229,6 +294,7 @@ impl Entry {
             compressible: self.compressible,
             upstream,
             heads: Heads::default(),
+            pending: Default::default(),
         };
         (entry, cc)
     }
@@ -465,6 +531,7 @@ mod tests {
                 kind,
                 surrogate_keys: vec!["s".into()],
                 compressible: true,
+                derived: None,
             },
             &policy,
             &settings(),
@@ -473,6 +540,50 @@ mod tests {
     }
 
     const SECOND: Duration = Duration::from_secs(1);
+
+    fn with(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn a_derived_validator_follows_upstreams_and_the_rules() {
+        let strong = with(&[("etag", "\"v1\"")]);
+        let d = Derived::of(&strong, b"rules", "https://u/a").unwrap();
+        let id = d.etag(Coding::Identity);
+        assert!(id.to_str().unwrap().starts_with("\"m"), "{id:?}");
+        assert_ne!(id, d.etag(Coding::Gzip));
+        assert!(d.etag(Coding::Br).to_str().unwrap().ends_with("-br\""));
+        // Another upstream version, other rules, another page: another tag.
+        for (h, rules, url) in [
+            (with(&[("etag", "\"v2\"")]), &b"rules"[..], "https://u/a"),
+            (strong.clone(), &b"other"[..], "https://u/a"),
+            (strong.clone(), &b"rules"[..], "https://u/b"),
+        ] {
+            assert_ne!(Derived::of(&h, rules, url).unwrap(), d);
+        }
+        // Weak upstream validators make a weak one; none make none.
+        let weak = Derived::of(&with(&[("etag", "W/\"v1\"")]), b"r", "u").unwrap();
+        assert!(
+            weak.etag(Coding::Identity)
+                .to_str()
+                .unwrap()
+                .starts_with("W/\"")
+        );
+        let lm = with(&[("last-modified", "Tue, 01 Dec 2026 10:00:00 GMT")]);
+        assert!(
+            Derived::of(&lm, b"r", "u")
+                .unwrap()
+                .etag(Coding::Identity)
+                .to_str()
+                .unwrap()
+                .starts_with("W/")
+        );
+        assert_eq!(Derived::of(&HeaderMap::new(), b"r", "u"), None);
+    }
 
     #[test]
     fn fresh_for_max_age_then_stale_within_the_windows() {

@@ -43,7 +43,8 @@ use moka::Expiry;
 use moka::notification::RemovalCause;
 
 pub use clock::Clock;
-pub use entry::{Entry, Failure, Freshness, NewEntry};
+pub use compress::Pending;
+pub use entry::{Derived, Entry, Failure, Freshness, NewEntry};
 pub use fill::{Fill, FillBudget, FillHead, StreamHead};
 pub use lookup::{Lookup, Pass};
 pub use policy::Validators;

@@ -224,9 +224,24 @@ async fn stream_and_store(
         }
     }
     let vary = cache::vary_names(&prepared.upstream_headers, kind);
+    // A validator on the first answer too, when upstream gave one
+    // (`cache::Derived`); the entry's answers carry the same.
+    let derived = (kind == SiteKind::Mirror)
+        .then(|| {
+            cache::Derived::of(
+                &prepared.upstream_headers,
+                &ex.app.rules_version,
+                ex.url.as_str(),
+            )
+        })
+        .flatten();
+    let mut first = headers.clone();
+    if let Some(d) = &derived {
+        first.insert(header::ETAG, d.etag(crate::coding::Coding::Identity));
+    }
     fill.set_head(FillHead::Stream(Arc::new(StreamHead {
         status: prepared.status,
-        headers: headers.clone(),
+        headers: first,
         no_body: prepared.no_body,
         vary_values: cache::vary_values(&vary, &ex.headers),
         vary,
@@ -275,6 +290,7 @@ async fn stream_and_store(
         kind,
         surrogate_keys,
         compressible,
+        derived,
     };
     let entry = Arc::new(Entry::new(new, &policy, &cache.settings, cache.clock.now()));
     // Stored before the readers see the end, so that a request arriving
@@ -291,16 +307,23 @@ async fn stream_and_store(
 
 /// Makes the br and gzip variants of `entry` off the async runtime and swaps
 /// them in, if a compression slot is free now; otherwise leaves it to a
-/// later hit. Work never queues up behind a slow compressor.
+/// later hit. Work never queues up behind a slow compressor, and one entry
+/// has at most one job ([`cache::Pending`]).
 pub(super) fn compress_in_background(app: &Arc<App>, key: CacheKey, entry: Arc<Entry>) {
     let Some(cache) = app.cache.as_ref() else {
         return;
     };
+    if entry.pending.queued() {
+        return;
+    }
     let media = crate::headers::media_type(entry.headers.get(header::CONTENT_TYPE));
     let Some(done) = cache
         .compressor
         .try_submit(entry.variants.identity.clone(), media)
     else {
+        return;
+    };
+    let Some(done) = entry.pending.start(done) else {
         return;
     };
     let app = app.clone();
@@ -311,4 +334,34 @@ pub(super) fn compress_in_background(app: &Arc<App>, key: CacheKey, entry: Arc<E
         let upgraded = Arc::new(entry.with_variants(built));
         cache.upgrade(key, &entry, upgraded).await;
     });
+}
+
+/// How long a hit waits for its entry's compression job. The article's
+/// br and gzip take about 3 ms together (`cargo bench --bench pipeline --
+/// variants`); a page at `max_object_bytes` far longer, and then the hit
+/// gets the identity body as before.
+const VARIANT_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// `entry`, or, when the reader takes br or gzip and the entry's variants
+/// are still being made, the entry with them (waiting for the job that
+/// makes them, at most [`VARIANT_WAIT`]). Waiting costs the few hits that
+/// come within milliseconds of a fill; each of them then gets 5-10 KB
+/// instead of 80 KB, which on the slow links the mirror's readers often
+/// have takes longer than the wait.
+pub(super) async fn with_variants_when_ready(
+    entry: Arc<Entry>,
+    request: &http::HeaderMap,
+) -> Arc<Entry> {
+    if !entry.compressible || !entry.pending.queued() {
+        return entry;
+    }
+    let accept = crate::coding::AcceptEncoding::parse(request);
+    let wants = |c| accept.q(c) > accept.q(crate::coding::Coding::Identity);
+    if !wants(crate::coding::Coding::Gzip) && !wants(crate::coding::Coding::Br) {
+        return entry;
+    }
+    match entry.pending.wait(VARIANT_WAIT).await {
+        Some(built) => Arc::new(entry.with_variants(built)),
+        None => entry,
+    }
 }

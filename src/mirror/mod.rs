@@ -154,9 +154,12 @@ pub async fn serve(
     };
     match lookup {
         Lookup::Fresh { key, entry } => {
-            if entry.compressible {
+            let entry = if entry.compressible {
                 fill::compress_in_background(&app, key, entry.clone());
-            }
+                fill::with_variants_when_ready(entry, &parts.headers).await
+            } else {
+                entry
+            };
             Ok(respond::from_entry(&app, &entry, &parts, CacheResult::Hit))
         }
         Lookup::Stale { key, entry } => {
