@@ -885,4 +885,55 @@ async fn the_first_answer_has_the_validator_later_answers_have() {
     let plain = fetch(mirror, "/untagged").await;
     assert_eq!(x_cache(&plain), "MISS");
     assert_eq!(etag(&plain), None);
+
+/// Issue 14 (admission): with the cache full, the page just fetched is a
+/// hit for its next reader. moka's TinyLFU admitted a new entry into a
+/// full cache only if its sketch had counted it more often than the
+/// entries it would evict, so a page read once was refused and its second
+/// reader went upstream again. The admin `/metrics` answer runs the
+/// cache's pending tasks (where moka admits and evicts), so that every page
+/// has met the policy before it is asked again, whatever the timing.
+#[tokio::test]
+async fn with_the_cache_full_the_page_just_fetched_is_a_hit_for_its_second_reader() {
+    let router = Router::new().fallback(|req: Request| async move {
+        let filler = "x".repeat(20_000);
+        html(
+            "max-age=600",
+            format!("<p>{}</p><p>{filler}</p>", req.uri()),
+        )
+    });
+    let (up, hits) = upstream(router).await;
+    let toml = config(up, "").replacen(
+        "[upstream]",
+        "[cache]\nmax_bytes = \"1MiB\"\nmax_object_bytes = \"256KiB\"\n[upstream]",
+        1,
+    );
+    let (mirror, admin) = mirror_with_admin(&toml).await;
+    // Entries get 768 KiB of the 1 MiB (the rest is the fills' share),
+    // about 36 pages of 21 KB: 200 pages fill it five times over.
+    const PAGES: usize = 200;
+    let mut fetched_again = Vec::new();
+    for i in 0..PAGES {
+        let path = format!("/p/{i}.htm");
+        let first = fetch(mirror, &path).await;
+        assert_eq!(x_cache(&first), "MISS", "{path}");
+        first.bytes().await.unwrap();
+        admin_metrics(admin).await;
+        let second = fetch(mirror, &path).await;
+        if x_cache(&second) != "HIT" {
+            fetched_again.push(i);
+        }
+        second.bytes().await.unwrap();
+    }
+    let text = admin_metrics(admin).await;
+    assert!(
+        metric(&text, "newsmirror_cache_evicted_bytes_total") > 0.0,
+        "the cache overflowed: {text}"
+    );
+    assert!(
+        fetched_again.is_empty(),
+        "{} of {PAGES} pages were fetched again for their second reader: {fetched_again:?}",
+        fetched_again.len()
+    );
+    assert_eq!(hits.get(), PAGES, "upstream sees each page once");
 }
