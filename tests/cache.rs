@@ -885,6 +885,7 @@ async fn the_first_answer_has_the_validator_later_answers_have() {
     let plain = fetch(mirror, "/untagged").await;
     assert_eq!(x_cache(&plain), "MISS");
     assert_eq!(etag(&plain), None);
+}
 
 /// Issue 14 (admission): with the cache full, the page just fetched is a
 /// hit for its next reader. moka's TinyLFU admitted a new entry into a
