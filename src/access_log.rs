@@ -21,7 +21,6 @@
 //! shutdown); a process killed outright loses at most [`FLUSH_EVERY`] of
 //! lines.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Condvar, LazyLock, Mutex, OnceLock};
@@ -164,83 +163,133 @@ pub fn write(line: &Line<'_>) {
     }
 }
 
-/// Appends `line` as `format` says, ending in a newline.
+/// Appends `line` as `format` says, ending in a newline. Numbers and
+/// addresses are written digit by digit rather than through `fmt`, which
+/// was most of a line's cost in the profile of a hit.
 fn format_line(out: &mut Vec<u8>, format: Format, line: &Line<'_>, now: SystemTime) {
-    let mut s = String::with_capacity(320);
     let micros = line.duration.as_micros();
     // Milliseconds with microsecond precision: `0.258`, never `0.25801399999999997`.
-    let (ms, frac) = (micros / 1000, micros % 1000);
+    let (ms, frac) = (micros / 1000, (micros % 1000) as u64);
     match format {
         Format::Text => {
-            timestamp(&mut s, now);
-            let _ = write!(
-                s,
-                "  INFO newsmirror::access: request request_id={} method={} path={} status={} cache={} duration_ms={ms}.{frac:03} peer=",
-                line.request_id, line.method, line.path, line.status, line.cache
-            );
-            match line.peer {
-                Some(p) => {
-                    let _ = write!(s, "{p}");
-                }
-                None => s.push('-'),
-            }
+            timestamp(out, now);
+            out.extend_from_slice(b"  INFO newsmirror::access: request request_id=");
+            out.extend_from_slice(line.request_id.as_bytes());
+            out.extend_from_slice(b" method=");
+            out.extend_from_slice(line.method.as_bytes());
+            out.extend_from_slice(b" path=");
+            out.extend_from_slice(line.path.as_bytes());
+            out.extend_from_slice(b" status=");
+            number(out, u64::from(line.status), 1);
+            out.extend_from_slice(b" cache=");
+            out.extend_from_slice(line.cache.as_bytes());
+            out.extend_from_slice(b" duration_ms=");
+            number(out, u64::try_from(ms).unwrap_or(u64::MAX), 1);
+            out.push(b'.');
+            number(out, frac, 3);
+            out.extend_from_slice(b" peer=");
+            peer(out, line.peer);
         }
         Format::Json => {
-            s.push_str("{\"timestamp\":\"");
-            timestamp(&mut s, now);
-            s.push_str(
-                "\",\"level\":\"INFO\",\"fields\":{\"message\":\"request\",\"request_id\":\"",
+            out.extend_from_slice(b"{\"timestamp\":\"");
+            timestamp(out, now);
+            out.extend_from_slice(
+                b"\",\"level\":\"INFO\",\"fields\":{\"message\":\"request\",\"request_id\":\"",
             );
-            json_str(&mut s, line.request_id);
-            s.push_str("\",\"method\":\"");
-            json_str(&mut s, line.method);
-            s.push_str("\",\"path\":\"");
-            json_str(&mut s, line.path);
-            let _ = write!(s, "\",\"status\":{},\"cache\":\"", line.status);
-            json_str(&mut s, line.cache);
-            let _ = write!(s, "\",\"duration_ms\":{ms}.{frac:03},\"peer\":\"");
-            match line.peer {
-                Some(p) => {
-                    let _ = write!(s, "{p}");
-                }
-                None => s.push('-'),
-            }
-            s.push_str("\"},\"target\":\"newsmirror::access\"}");
+            json_str(out, line.request_id);
+            out.extend_from_slice(b"\",\"method\":\"");
+            json_str(out, line.method);
+            out.extend_from_slice(b"\",\"path\":\"");
+            json_str(out, line.path);
+            out.extend_from_slice(b"\",\"status\":");
+            number(out, u64::from(line.status), 1);
+            out.extend_from_slice(b",\"cache\":\"");
+            json_str(out, line.cache);
+            out.extend_from_slice(b"\",\"duration_ms\":");
+            number(out, u64::try_from(ms).unwrap_or(u64::MAX), 1);
+            out.push(b'.');
+            number(out, frac, 3);
+            out.extend_from_slice(b",\"peer\":\"");
+            peer(out, line.peer);
+            out.extend_from_slice(b"\"},\"target\":\"newsmirror::access\"}");
         }
     }
-    s.push('\n');
-    out.extend_from_slice(s.as_bytes());
+    out.push(b'\n');
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits.
+fn number(out: &mut Vec<u8>, mut n: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    while digits.len() - i < width && i > 0 {
+        i -= 1;
+        digits[i] = b'0';
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+fn peer(out: &mut Vec<u8>, peer: Option<SocketAddr>) {
+    match peer {
+        Some(SocketAddr::V4(a)) => {
+            for (i, octet) in a.ip().octets().iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                number(out, u64::from(*octet), 1);
+            }
+            out.push(b':');
+            number(out, u64::from(a.port()), 1);
+        }
+        Some(a) => {
+            let _ = write!(out, "{a}");
+        }
+        None => out.push(b'-'),
+    }
 }
 
 /// `s` inside a JSON string: quotes, backslashes and control characters escaped.
-fn json_str(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b if b < 0x20 => {
+                let _ = write!(out, "\\u{b:04x}");
             }
-            c => out.push(c),
+            b => out.push(b),
         }
     }
 }
 
 /// RFC 3339 in UTC with microseconds, as `tracing`'s lines have it:
 /// `2026-11-26T15:23:35.216405Z`.
-fn timestamp(out: &mut String, now: SystemTime) {
+fn timestamp(out: &mut Vec<u8>, now: SystemTime) {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_micros()
-    );
+    number(out, u64::try_from(y).unwrap_or(0), 4);
+    out.push(b'-');
+    number(out, u64::from(m), 2);
+    out.push(b'-');
+    number(out, u64::from(d), 2);
+    out.push(b'T');
+    number(out, rem / 3600, 2);
+    out.push(b':');
+    number(out, rem % 3600 / 60, 2);
+    out.push(b':');
+    number(out, rem % 60, 2);
+    out.push(b'.');
+    number(out, u64::from(since.subsec_micros()), 6);
+    out.push(b'Z');
 }
 
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
@@ -312,6 +361,24 @@ mod tests {
             "2025-11-26T15:23:35.216405Z  INFO newsmirror::access: request \
              request_id=06eb12c6ed5d57418379135ad4bc2544 method=GET path=/news/ status=200 \
              cache=HIT duration_ms=12.345 peer=-\n"
+        );
+    }
+
+    #[test]
+    fn numbers_and_peers_are_written_as_fmt_would() {
+        let mut out = Vec::new();
+        number(&mut out, 7, 3);
+        out.push(b' ');
+        number(&mut out, 1234567, 2);
+        out.push(b' ');
+        number(&mut out, 0, 1);
+        out.push(b' ');
+        peer(&mut out, Some("[::1]:8080".parse().unwrap()));
+        out.push(b' ');
+        peer(&mut out, Some("10.0.0.255:65535".parse().unwrap()));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "007 1234567 0 [::1]:8080 10.0.0.255:65535"
         );
     }
 
