@@ -541,17 +541,9 @@ mod tests {
 
     const SECOND: Duration = Duration::from_secs(1);
 
-    fn with(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
-
     #[test]
     fn a_derived_validator_follows_upstreams_and_the_rules() {
-        let strong = with(&[("etag", "\"v1\"")]);
+        let strong = headers(&[("etag", "\"v1\"")]);
         let d = Derived::of(&strong, b"rules", "https://u/a").unwrap();
         let id = d.etag(Coding::Identity);
         assert!(id.to_str().unwrap().starts_with("\"m"), "{id:?}");
@@ -559,21 +551,21 @@ mod tests {
         assert!(d.etag(Coding::Br).to_str().unwrap().ends_with("-br\""));
         // Another upstream version, other rules, another page: another tag.
         for (h, rules, url) in [
-            (with(&[("etag", "\"v2\"")]), &b"rules"[..], "https://u/a"),
+            (headers(&[("etag", "\"v2\"")]), &b"rules"[..], "https://u/a"),
             (strong.clone(), &b"other"[..], "https://u/a"),
             (strong.clone(), &b"rules"[..], "https://u/b"),
         ] {
             assert_ne!(Derived::of(&h, rules, url).unwrap(), d);
         }
         // Weak upstream validators make a weak one; none make none.
-        let weak = Derived::of(&with(&[("etag", "W/\"v1\"")]), b"r", "u").unwrap();
+        let weak = Derived::of(&headers(&[("etag", "W/\"v1\"")]), b"r", "u").unwrap();
         assert!(
             weak.etag(Coding::Identity)
                 .to_str()
                 .unwrap()
                 .starts_with("W/\"")
         );
-        let lm = with(&[("last-modified", "Tue, 01 Dec 2026 10:00:00 GMT")]);
+        let lm = headers(&[("last-modified", "Tue, 01 Dec 2026 10:00:00 GMT")]);
         assert!(
             Derived::of(&lm, b"r", "u")
                 .unwrap()
