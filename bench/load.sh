@@ -5,6 +5,7 @@
 #   bench/load.sh [DURATION_SECONDS]        (default 10 s per measurement)
 #   ROUNDS=3 CONNS=32 bench/load.sh         (the defaults)
 #   PAGES="article small" bench/load.sh     (default: article small real-1 real-2 real-3)
+#   ONLY="rewrite|sub_filter" bench/load.sh (only the cases whose "name encoding" matches)
 #
 # Every measurement runs ROUNDS times, the rounds interleaved (all targets
 # once, then all again), and the table gives the median and the range:
@@ -44,6 +45,9 @@ set -euo pipefail
 DUR="${1:-10}"
 CONNS="${CONNS:-32}"
 ROUNDS="${ROUNDS:-3}"
+# ONLY: a regular expression over "case encoding" ("rewrite|sub_filter"):
+# just those measurements (the full table when empty).
+ONLY="${ONLY:-}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/nm-bench.XXXXXX")"
@@ -178,6 +182,7 @@ RESULTS="${WORK}/results.tsv"
 measure() { # round name page enc port pid...
   local round=$1 name=$2 page=$3 enc=$4 port=$5
   shift 5
+  [[ -z "${ONLY}" || "${name} ${enc}" =~ ${ONLY} ]] || return 0
   local url="http://127.0.0.1:${port}/${page}.html"
   local bytes
   bytes=$(curl -s -H "Accept-Encoding: ${enc}" "${url}" | wc -c)

@@ -65,76 +65,24 @@ const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original
 const DATA_WITH_RULES: &[&str] = &["data-src", "data-srcset", "data-original", "data-lazy-src"];
 
 /// Selectors compiled once per site at start.
+///
+/// The built-in rules are one handler on `*` that looks at the tag name and
+/// the attribute names itself ([`PageContext::on_element`]), plus the three
+/// elements whose text is rewritten: an attribute selector (`[src]`,
+/// `[srcset]`, ...) makes lol_html's selector VM read the attributes of
+/// every start tag, and each selector matched calls a handler of its own;
+/// one handler that reads the names once costs less (the article rewrite:
+/// `cargo bench --bench pipeline -- rewrite`, BENCHMARKS.md).
 pub struct SiteRules {
     remove: Vec<Selector>,
-    builtin: Vec<(Selector, Rule)>,
+    every: Selector,
+    style: Selector,
+    script: Selector,
+    noscript: Selector,
     /// Put first in `<head>` after [`HEAD_START`]: the page script's tag
     /// when the site's scripts run (`crate::worker`), the no-script style
     /// otherwise.
     head: String,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Rule {
-    Base,
-    Anchor,
-    LinkElement,
-    Srcset(&'static str),
-    Attr(&'static str, Place),
-    Style,
-    StyleText,
-    Meta,
-    Head,
-    Body,
-    Src,
-    /// `<noscript>`: its content (text to lol_html) rewritten as markup.
-    Noscript,
-    /// `<script>`: removed in no-script mode; its text's URLs mapped.
-    Script,
-    /// `<iframe srcdoc>`: the markup in the attribute.
-    Srcdoc,
-    /// Every element: `href` on any element, SVG `xlink:href`, `data-*`
-    /// URLs and srcsets (decided by the value), and in no-script mode the
-    /// `on*=` handlers, `javascript:` URLs and lazy images.
-    Any,
-}
-
-const BUILTIN: &[(&str, Rule)] = &[
-    // Tag names alone where the handler looks at the attributes anyway:
-    // cheaper to match than attribute selectors, on every start tag.
-    ("base", Rule::Base),
-    ("a", Rule::Anchor),
-    ("area", Rule::Anchor),
-    ("link", Rule::LinkElement),
-    // One selector for every `src` (each selector costs on every start tag;
-    // the tag name is only read for the few elements that have a `src`).
-    ("[src]", Rule::Src),
-    ("[srcset]", Rule::Srcset("srcset")),
-    ("[data-srcset]", Rule::Srcset("data-srcset")),
-    ("[data-src]", Rule::Attr("data-src", Place::Image)),
-    ("[data-original]", Rule::Attr("data-original", Place::Image)),
-    ("[data-lazy-src]", Rule::Attr("data-lazy-src", Place::Image)),
-    ("[poster]", Rule::Attr("poster", Place::Image)),
-    ("[background]", Rule::Attr("background", Place::Image)),
-    ("form", Rule::Attr("action", Place::Link)),
-    ("[formaction]", Rule::Attr("formaction", Place::Link)),
-    ("object", Rule::Attr("data", Place::Resource)),
-    ("[style]", Rule::Style),
-    ("style", Rule::StyleText),
-    ("meta", Rule::Meta),
-    ("head", Rule::Head),
-    ("body", Rule::Body),
-    ("noscript", Rule::Noscript),
-    ("script", Rule::Script),
-    ("iframe[srcdoc]", Rule::Srcdoc),
-    // Last: it sees the attributes after the rules above mapped them.
-    ("*", Rule::Any),
-];
-
-/// Rules that only make sense once per document, never inside a fragment
-/// (`<noscript>` content, `srcdoc`).
-fn document_only(rule: Rule) -> bool {
-    matches!(rule, Rule::Head | Rule::Body | Rule::Noscript)
 }
 
 /// A selector (a site's `remove` entry or a built-in one) that does not compile.
@@ -162,10 +110,6 @@ impl SiteRules {
             .iter()
             .map(|s| compile(s))
             .collect::<Result<_, _>>()?;
-        let builtin = BUILTIN
-            .iter()
-            .map(|(s, r)| compile(s).map(|sel| (sel, *r)))
-            .collect::<Result<_, _>>()?;
         let head = if site.scripts_removed() {
             NO_SCRIPT_STYLE
         } else {
@@ -173,7 +117,10 @@ impl SiteRules {
         };
         Ok(SiteRules {
             remove,
-            builtin,
+            every: compile("*")?,
+            style: compile("style")?,
+            script: compile("script")?,
+            noscript: compile("noscript")?,
             head: format!("{HEAD_START}{head}"),
         })
     }
@@ -290,65 +237,99 @@ impl PageContext {
         Ok(())
     }
 
-    fn on_element(self: &Arc<Self>, rule: Rule, el: &mut Element) -> HandlerResult {
-        match rule {
-            Rule::Base => self.on_base(el),
-            Rule::Anchor => self.on_anchor(el),
-            Rule::LinkElement => self.on_link_element(el),
-            Rule::Srcset(name) => self.rewrite_srcset(el, name),
-            Rule::Attr(name, place) => self.rewrite_attr(el, name, place),
-            Rule::Style => self.on_style_attr(el),
-            Rule::Meta => self.on_meta(el),
-            Rule::Any => self.on_any(el),
-            Rule::Script => self.on_script(el),
-            // Handled in `PageRewriter::build`, where the site's rules are
-            // at hand (the fragment rewriter's, the injected head).
-            Rule::Noscript | Rule::Srcdoc | Rule::Head | Rule::Body => Ok(()),
-            Rule::Src => {
-                let place = match el.tag_name().as_str() {
-                    "img" | "input" | "video" | "audio" | "source" | "track" | "image" => {
-                        Place::Image
-                    }
-                    "iframe" | "frame" => {
-                        if let Some(raw) = el.get_attribute("src")
-                            && matches!(
-                                self.map(&decode_attr(&raw), Place::Link),
-                                Mapped::External(_)
-                            )
-                        {
-                            // A frame of a host the mirror does not serve
-                            // would load from the reader's network (the
-                            // CSP refuses it): not named.
-                            el.remove_attribute("src");
-                            return Ok(());
-                        }
-                        Place::Link
-                    }
-                    "embed" | "object" => Place::Resource,
-                    "script" => {
-                        // A rewritten script no longer matches its hash.
-                        el.remove_attribute("integrity");
-                        if let Some(raw) = el.get_attribute("src")
-                            && matches!(
-                                self.map(&decode_attr(&raw), Place::Resource),
-                                Mapped::External(_)
-                            )
-                        {
-                            // A script the mirror cannot serve is not asked for.
-                            el.remove();
-                            return Ok(());
-                        }
-                        Place::Resource
-                    }
-                    // Custom elements (`<amp-img>`, `<lazy-image>`, ...)
-                    // show media: an image host goes through `/_/img/`,
-                    // which serves nothing else.
-                    _ => Place::Image,
-                };
-                self.rewrite_attr(el, "src", place)
-            }
-            Rule::StyleText => Ok(()),
+    /// Every element of the page: the rules of its tag, then those of the
+    /// URL attributes that have rules of their own, then the generic rule
+    /// ([`Self::on_any`]), which sees the attributes as the others left
+    /// them. An element a rule removed is not looked at further.
+    /// `fragment`: a `<noscript>`'s content or an `srcdoc`, where what
+    /// happens once per document (head, nav bar, footer) does not.
+    fn on_element(
+        self: &Arc<Self>,
+        el: &mut Element,
+        rules: &Arc<SiteRules>,
+        fragment: bool,
+    ) -> HandlerResult {
+        let tag = el.tag_name();
+        let names: Vec<String> = el.attributes().iter().map(|a| a.name()).collect();
+        match tag.as_str() {
+            "base" => self.on_base(el)?,
+            "a" | "area" => self.on_anchor(el, &tag, &names)?,
+            "link" => self.on_link_element(el)?,
+            "form" => self.rewrite_attr(el, "action", Place::Link)?,
+            "object" => self.rewrite_attr(el, "data", Place::Resource)?,
+            "meta" => self.on_meta(el)?,
+            "head" if !fragment => self.on_head(el, &rules.head)?,
+            "body" if !fragment => self.on_body(el, &rules.head)?,
+            _ => {}
         }
+        if el.removed() {
+            return Ok(());
+        }
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                // A repeated attribute: the first is the one that counts
+                // (and the one already mapped).
+                continue;
+            }
+            match name.as_str() {
+                "src" => self.on_src(el, &tag)?,
+                "srcset" | "data-srcset" => self.rewrite_srcset(el, name)?,
+                "data-src" | "data-original" | "data-lazy-src" | "poster" | "background" => {
+                    self.rewrite_attr(el, name, Place::Image)?
+                }
+                "formaction" => self.rewrite_attr(el, name, Place::Link)?,
+                "style" => self.on_style_attr(el)?,
+                "srcdoc" if tag == "iframe" => on_srcdoc(self, rules, el)?,
+                _ => {}
+            }
+            if el.removed() {
+                return Ok(());
+            }
+        }
+        self.on_any(el, &tag, &names)
+    }
+
+    /// `src`, by the element it is on.
+    fn on_src(&self, el: &mut Element, tag: &str) -> HandlerResult {
+        let place = match tag {
+            "img" | "input" | "video" | "audio" | "source" | "track" | "image" => Place::Image,
+            "iframe" | "frame" => {
+                if let Some(raw) = el.get_attribute("src")
+                    && matches!(
+                        self.map(&decode_attr(&raw), Place::Link),
+                        Mapped::External(_)
+                    )
+                {
+                    // A frame of a host the mirror does not serve would
+                    // load from the reader's network (the CSP refuses
+                    // it): not named.
+                    el.remove_attribute("src");
+                    return Ok(());
+                }
+                Place::Link
+            }
+            "embed" | "object" => Place::Resource,
+            "script" => {
+                // A rewritten script no longer matches its hash.
+                el.remove_attribute("integrity");
+                if let Some(raw) = el.get_attribute("src")
+                    && matches!(
+                        self.map(&decode_attr(&raw), Place::Resource),
+                        Mapped::External(_)
+                    )
+                {
+                    // A script the mirror cannot serve is not asked for.
+                    el.remove();
+                    return Ok(());
+                }
+                Place::Resource
+            }
+            // Custom elements (`<amp-img>`, `<lazy-image>`, ...) show
+            // media: an image host goes through `/_/img/`, which serves
+            // nothing else.
+            _ => Place::Image,
+        };
+        self.rewrite_attr(el, "src", place)
     }
 
     fn on_base(&self, el: &mut Element) -> HandlerResult {
@@ -366,15 +347,17 @@ impl PageContext {
     }
 
     /// `<a>` and `<area>`: the link, tracking pings, the external-link policy.
-    fn on_anchor(&self, el: &mut Element) -> HandlerResult {
+    fn on_anchor(&self, el: &mut Element, tag: &str, names: &[String]) -> HandlerResult {
         // Tracking beacons to upstream: gone.
-        el.remove_attribute("ping");
+        if names.iter().any(|n| n == "ping") {
+            el.remove_attribute("ping");
+        }
         let Some(raw) = el.get_attribute("href") else {
             return Ok(());
         };
         match self.map(&decode_attr(&raw), Place::Link) {
             Mapped::Mirror(new) => el.set_attribute("href", &escape_attr(&new))?,
-            Mapped::External(_) if el.tag_name() == "area" => {}
+            Mapped::External(_) if tag == "area" => {}
             Mapped::External(_) => match self.site.external_links {
                 ExternalLinks::Keep => {}
                 ExternalLinks::Mark => add_class(el, EXTERNAL_CLASS)?,
@@ -521,52 +504,53 @@ impl PageContext {
     }
 
     /// The generic rule, on every element (see [`Rule::Any`]).
-    fn on_any(&self, el: &mut Element) -> HandlerResult {
+    fn on_any(&self, el: &mut Element, tag: &str, names: &[String]) -> HandlerResult {
         let scripts_removed = self.site.scripts_removed();
-        let names: Vec<String> = el
-            .attributes()
-            .iter()
-            .map(|a| a.name())
-            .filter(|n| {
-                n.starts_with("data-")
-                    || n == "href"
-                    || n == "xlink:href"
-                    || names_a_url(n)
-                    || (scripts_removed
-                        && (n.starts_with("on")
-                            || matches!(n.as_str(), "src" | "action" | "formaction")))
-                    || may_hold_a_url(n)
-            })
-            .collect();
-        if names.is_empty() && !scripts_removed {
-            return Ok(());
-        }
-        let tag = el.tag_name();
-        for name in &names {
-            if scripts_removed && name.starts_with("on") {
-                el.remove_attribute(name);
+        // `href` of these is their own rule's.
+        let own_href = matches!(tag, "a" | "area" | "link" | "base");
+        for (i, name) in names.iter().enumerate() {
+            let n = name.as_str();
+            if names[..i].contains(name) {
                 continue;
             }
-            let Some(raw) = el.get_attribute(name) else {
+            if scripts_removed && n.starts_with("on") {
+                el.remove_attribute(n);
+                continue;
+            }
+            let data = n.starts_with("data-");
+            // What this rule maps (the other URL attributes have rules of
+            // their own, which ran before).
+            let mapped = (data && !DATA_WITH_RULES.contains(&n))
+                || (n == "href" && !own_href)
+                || n == "xlink:href"
+                || names_a_url(n)
+                || may_hold_a_url(n);
+            // Where a `javascript:` URL goes in no-script mode.
+            let checked = scripts_removed
+                && (mapped || data || matches!(n, "href" | "src" | "action" | "formaction"));
+            if !mapped && !checked {
+                continue;
+            }
+            let Some(raw) = el.get_attribute(n) else {
                 continue;
             };
             let value = decode_attr(&raw);
-            if scripts_removed && is_javascript_url(&value) {
-                el.remove_attribute(name);
+            if checked && is_javascript_url(&value) {
+                el.remove_attribute(n);
                 continue;
             }
-            match name.as_str() {
-                "href" if !matches!(tag.as_str(), "a" | "area" | "link" | "base") => {
-                    self.rewrite_attr(el, name, svg_place(&tag))?
-                }
-                "xlink:href" => self.rewrite_attr(el, name, svg_place(&tag))?,
-                n if n.starts_with("data-") && !DATA_WITH_RULES.contains(&n) => {
-                    self.rewrite_data_attr(el, n, &value)?
-                }
+            if !mapped {
+                continue;
+            }
+            match n {
+                "href" | "xlink:href" => self.rewrite_attr(el, n, svg_place(tag))?,
+                n if data => self.rewrite_data_attr(el, n, &value)?,
                 // `cite`, `addthis:url`, `st_url`, `organizationurl`, ...: a
                 // URL on a served host is mapped like a link.
-                n if names_a_url(n) && looks_like_url(&value) => {
-                    if let Some(new) = self.replacement(&value, Place::Link) {
+                n if names_a_url(n) => {
+                    if looks_like_url(&value)
+                        && let Some(new) = self.replacement(&value, Place::Link)
+                    {
                         el.set_attribute(n, &escape_attr(&new))?;
                     }
                 }
@@ -574,19 +558,20 @@ impl PageContext {
                 // (`img[datasrc]`, `img[src-orig]`, `img[rel:bf_image_src]`,
                 // `span[guid]`) is an image on an image element or under an
                 // image-like name, else a link.
-                n if may_hold_a_url(n) && is_absolute_url(&value) => {
-                    let image = matches!(tag.as_str(), "img" | "source" | "picture" | "image")
-                        || image_like(n, "");
-                    let place = if image { Place::Image } else { Place::Link };
-                    if let Some(new) = self.replacement(&value, place) {
-                        el.set_attribute(n, &escape_attr(&new))?;
+                n => {
+                    if is_absolute_url(&value) {
+                        let image = matches!(tag, "img" | "source" | "picture" | "image")
+                            || image_like(n, "");
+                        let place = if image { Place::Image } else { Place::Link };
+                        if let Some(new) = self.replacement(&value, place) {
+                            el.set_attribute(n, &escape_attr(&new))?;
+                        }
                     }
                 }
-                _ => {}
             }
         }
-        if scripts_removed && matches!(tag.as_str(), "img" | "source" | "iframe" | "video") {
-            self.promote_lazy(el, &tag)?;
+        if scripts_removed && matches!(tag, "img" | "source" | "iframe" | "video") {
+            self.promote_lazy(el, tag)?;
         }
         if scripts_removed
             && tag == "img"
@@ -1035,13 +1020,13 @@ fn photo_like(path: &str) -> bool {
 /// `javascript:` as the URL parser reads it (tabs, newlines and leading
 /// controls or spaces do not hide it).
 fn is_javascript_url(v: &str) -> bool {
-    let cleaned: String = v
+    let mut chars = v
         .trim_start_matches(|c: char| c <= ' ')
         .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .take(11)
-        .collect();
-    cleaned.to_ascii_lowercase().starts_with("javascript:")
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'));
+    "javascript:"
+        .chars()
+        .all(|want| chars.next().is_some_and(|c| c.to_ascii_lowercase() == want))
 }
 
 fn add_class(el: &mut Element, class: &str) -> HandlerResult {
@@ -1168,42 +1153,33 @@ impl PageRewriter {
             )
             // Non-strict: a page with ambiguous markup is rewritten, not refused.
             .with_strict(false);
-        for (selector, rule) in &rules.builtin {
-            let rule = *rule;
-            if fragment && document_only(rule) {
-                continue;
-            }
-            let c = ctx.clone();
-            let handlers = match rule {
-                Rule::StyleText => ElementContentHandlers::default()
-                    .text(move |t: &mut TextChunk| c.on_style_text(t)),
-                Rule::Script => {
-                    let t = ctx.clone();
-                    ElementContentHandlers::default()
-                        .element(move |el: &mut Element| c.on_script(el))
-                        .text(move |chunk: &mut TextChunk| t.on_script_text(chunk))
-                }
-                Rule::Noscript => noscript_handlers(ctx.clone(), rules.clone()),
-                Rule::Srcdoc => {
-                    let rules = rules.clone();
-                    ElementContentHandlers::default()
-                        .element(move |el: &mut Element| on_srcdoc(&c, &rules, el))
-                }
-                Rule::Head => {
-                    let rules = rules.clone();
-                    ElementContentHandlers::default()
-                        .element(move |el: &mut Element| c.on_head(el, &rules.head))
-                }
-                Rule::Body => {
-                    let rules = rules.clone();
-                    ElementContentHandlers::default()
-                        .element(move |el: &mut Element| c.on_body(el, &rules.head))
-                }
-                _ => ElementContentHandlers::default()
-                    .element(move |el: &mut Element| c.on_element(rule, el)),
-            };
-            settings = settings.append_element_content_handler((Cow::Borrowed(selector), handlers));
+        // The elements whose text is rewritten, then every element (an
+        // element's handlers run in this order: a `<script>` removed in
+        // no-script mode is not looked at further), then the removals.
+        let c = ctx.clone();
+        settings = settings.append_element_content_handler((
+            Cow::Borrowed(&rules.style),
+            ElementContentHandlers::default().text(move |t: &mut TextChunk| c.on_style_text(t)),
+        ));
+        let (c, t) = (ctx.clone(), ctx.clone());
+        settings = settings.append_element_content_handler((
+            Cow::Borrowed(&rules.script),
+            ElementContentHandlers::default()
+                .element(move |el: &mut Element| c.on_script(el))
+                .text(move |chunk: &mut TextChunk| t.on_script_text(chunk)),
+        ));
+        if !fragment {
+            settings = settings.append_element_content_handler((
+                Cow::Borrowed(&rules.noscript),
+                noscript_handlers(ctx.clone(), rules.clone()),
+            ));
         }
+        let (c, r) = (ctx.clone(), rules.clone());
+        settings = settings.append_element_content_handler((
+            Cow::Borrowed(&rules.every),
+            ElementContentHandlers::default()
+                .element(move |el: &mut Element| c.on_element(el, &r, fragment)),
+        ));
         for selector in &rules.remove {
             let handlers = ElementContentHandlers::default().element(|el: &mut Element| {
                 if !is_json_ld(el) {

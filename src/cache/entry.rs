@@ -482,7 +482,7 @@ fn update_headers(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cache::store::{Upstream, store_policy};
 
@@ -505,7 +505,7 @@ mod tests {
     }
 
     /// An entry stored at `now` from an upstream answer with `upstream` headers.
-    fn stored(kind: SiteKind, upstream: &HeaderMap, now: Instant) -> Entry {
+    pub(crate) fn stored(kind: SiteKind, upstream: &HeaderMap, now: Instant) -> Entry {
         let time = SystemTime::now();
         let policy = store_policy(
             kind,

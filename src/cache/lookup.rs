@@ -9,6 +9,7 @@ use http::{HeaderMap, Method, header};
 
 use super::entry::{Entry, Freshness};
 use super::{Cache, CacheKey};
+use crate::site::SiteKind;
 
 /// What the cache can do for a request.
 #[derive(Debug)]
@@ -42,10 +43,12 @@ pub enum Pass {
 
 impl<E> Cache<E> {
     /// Decides what the cache does for a request with `method` and
-    /// `request` headers whose primary key is `primary`, at `now`.
+    /// `request` headers whose primary key is `primary` (on a site of
+    /// `kind`), at `now`.
     pub async fn lookup(
         &self,
         primary: Arc<str>,
+        kind: SiteKind,
         method: &Method,
         request: &HeaderMap,
         now: Instant,
@@ -56,7 +59,7 @@ impl<E> Cache<E> {
         if self.is_pass(&primary).await {
             return Lookup::Pass(Pass::NotShared);
         }
-        let key = self.key(primary, request).await;
+        let key = self.key(primary, kind, request).await;
         match self.get(&key).await {
             Some(entry) => match entry.freshness(now) {
                 Freshness::Fresh => Lookup::Fresh { key, entry },

@@ -35,6 +35,7 @@ pub mod store;
 pub mod variants;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -130,6 +131,14 @@ pub struct Cache<E> {
     vary: moka::future::Cache<Arc<str>, Arc<[HeaderName]>>,
     /// Primary keys whose responses could not be shared, recently.
     pass: moka::future::Cache<Arc<str>, ()>,
+    /// Until when (milliseconds after `started`) a pass marker may exist,
+    /// and whether any Vary names were ever stored: a hit reads neither
+    /// map when they cannot hold its key (each read hashes the key and
+    /// records the access; most sites never pass and vary on nothing the
+    /// cache keys on).
+    pass_until_ms: AtomicU64,
+    vary_stored: AtomicBool,
+    started: std::time::Instant,
     fills: Mutex<HashMap<CacheKey, Arc<Fill<E>>>>,
     /// What fills in flight may keep, together (see [`fill_budget`]).
     fill_budget: Arc<FillBudget>,
@@ -187,6 +196,9 @@ impl<E> Cache<E> {
             entries,
             vary,
             pass,
+            pass_until_ms: AtomicU64::new(0),
+            vary_stored: AtomicBool::new(false),
+            started: std::time::Instant::now(),
             fills: Mutex::new(HashMap::new()),
             fill_budget: FillBudget::new(for_fills),
             settings: CacheSettings {
@@ -206,14 +218,23 @@ impl<E> Cache<E> {
     }
 
     /// The full key for a request: the primary key plus the values of the
-    /// headers that responses under it vary on.
-    pub async fn key(&self, primary: Arc<str>, request: &HeaderMap) -> CacheKey {
-        let vary = self
-            .vary
-            .get(&primary)
-            .await
-            .map(|names| Arc::from(vary_values(&names, request)));
+    /// headers that responses under it vary on (those of its kind of site,
+    /// [`default_vary`], unless one of its answers named others).
+    pub async fn key(&self, primary: Arc<str>, kind: SiteKind, request: &HeaderMap) -> CacheKey {
+        let stored = if self.vary_stored.load(Ordering::Acquire) {
+            self.vary.get(&primary).await
+        } else {
+            None
+        };
+        let names = stored.as_deref().unwrap_or(default_vary(kind));
+        let vary = (!names.is_empty()).then(|| Arc::from(vary_values(names, request)));
         CacheKey { primary, vary }
+    }
+
+    /// Milliseconds since the cache was made (the pass markers' time, which
+    /// is moka's: real time, not [`Clock`]).
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     pub async fn get(&self, key: &CacheKey) -> Option<Arc<Entry>> {
@@ -222,10 +243,15 @@ impl<E> Cache<E> {
 
     /// Whether this primary key recently produced a response that could not be shared.
     pub async fn is_pass(&self, primary: &Arc<str>) -> bool {
-        self.pass.contains_key(primary)
+        self.elapsed_ms() <= self.pass_until_ms.load(Ordering::Acquire)
+            && self.pass.contains_key(primary)
     }
 
     pub async fn mark_pass(&self, primary: Arc<str>) {
+        // Set before the marker goes in: a reader that sees the marker
+        // sees the deadline. A second past the TTL covers moka's rounding.
+        let until = self.elapsed_ms() + u64::try_from(PASS_TTL.as_millis()).unwrap_or(0) + 1000;
+        self.pass_until_ms.fetch_max(until, Ordering::AcqRel);
         self.pass.insert(primary, ()).await;
     }
 
@@ -236,20 +262,21 @@ impl<E> Cache<E> {
         request: &HeaderMap,
         entry: Arc<Entry>,
     ) -> CacheKey {
-        let key = if entry.vary.is_empty() {
-            self.vary.invalidate(&primary).await;
-            CacheKey {
-                primary,
-                vary: None,
+        let names = &entry.vary[..];
+        if names == default_vary(entry.kind) {
+            // Only names other than the default are kept (a hit reads the
+            // map only once there are some): a primary that named others
+            // before forgets them.
+            if self.vary_stored.load(Ordering::Acquire) {
+                self.vary.invalidate(&primary).await;
             }
         } else {
-            let names: Arc<[HeaderName]> = Arc::from(entry.vary.clone());
-            let values = vary_values(&names, request);
-            self.vary.insert(primary.clone(), names).await;
-            CacheKey {
-                primary,
-                vary: Some(Arc::from(values)),
-            }
+            self.vary_stored.store(true, Ordering::Release);
+            self.vary.insert(primary.clone(), Arc::from(names)).await;
+        }
+        let key = CacheKey {
+            vary: (!names.is_empty()).then(|| Arc::from(vary_values(names, request))),
+            primary,
         };
         self.entries.insert(key.clone(), entry).await;
         self.update_gauges();
@@ -412,6 +439,13 @@ pub fn vary_values(names: &[HeaderName], request: &HeaderMap) -> String {
 /// does with it, no reader gets a page fetched for another language).
 /// `Accept-Encoding` is left out for mirror entries: the mirror decodes
 /// upstream bodies and negotiates encodings itself.
+/// The names every answer of a kind of site varies on: none for a plain
+/// site, the language for a mirror (see [`vary_names`]).
+pub fn default_vary(kind: SiteKind) -> &'static [HeaderName] {
+    static MIRROR: [HeaderName; 1] = [header::ACCEPT_LANGUAGE];
+    if kind.is_plain() { &[] } else { &MIRROR }
+}
+
 pub fn vary_names(headers: &HeaderMap, kind: SiteKind) -> Vec<HeaderName> {
     let plain = kind.is_plain();
     let mut names: Vec<HeaderName> = headers
@@ -506,6 +540,53 @@ mod tests {
             [HeaderName::from_static("accept-language")]
         );
         assert_eq!(vary_names(&h, SiteKind::Plain).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_pass_marker_is_seen_for_its_key_only_and_keys_vary_once_stored() {
+        let metrics = Arc::new(Metrics::default());
+        let cache = Cache::<()>::new(&CacheConfig::default(), metrics).expect("cache on");
+        let (a, b) = (
+            CacheKey::primary("s", "page", "a"),
+            CacheKey::primary("s", "page", "b"),
+        );
+        assert!(!cache.is_pass(&a).await);
+        cache.mark_pass(a.clone()).await;
+        assert!(
+            cache.is_pass(&a).await,
+            "the marker is read once one was set"
+        );
+        assert!(!cache.is_pass(&b).await);
+        let mut request = HeaderMap::new();
+        request.insert("accept-language", HeaderValue::from_static("fr"));
+        assert_eq!(
+            cache.key(b.clone(), SiteKind::Plain, &request).await.vary,
+            None
+        );
+        // A mirror's answers vary on the language before any was stored.
+        let mirror = cache.key(b.clone(), SiteKind::Mirror, &request).await;
+        assert_eq!(
+            mirror.vary.as_deref(),
+            Some(&*vary_values(default_vary(SiteKind::Mirror), &request))
+        );
+        let mut entry_head = HeaderMap::new();
+        entry_head.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+        entry_head.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
+        let entry = Arc::new(entry::tests::stored(
+            SiteKind::Plain,
+            &entry_head,
+            cache.clock.now(),
+        ));
+        let stored = cache.store(b.clone(), &request, entry).await;
+        assert!(stored.vary.is_some());
+        assert_eq!(
+            cache.key(b, SiteKind::Plain, &request).await,
+            stored,
+            "the stored Vary names are read"
+        );
     }
 
     #[test]

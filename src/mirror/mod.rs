@@ -132,7 +132,7 @@ pub async fn serve(
             let primary = CacheKey::primary(&site.name, target.key_label(), url.as_str());
             let now = cache.clock.now();
             cache
-                .lookup(primary, &parts.method, &parts.headers, now)
+                .lookup(primary, site.kind, &parts.method, &parts.headers, now)
                 .await
         }
         None => Lookup::Pass(cache::Pass::Off),
