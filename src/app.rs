@@ -32,6 +32,8 @@ pub struct App {
     rules: Vec<Arc<SiteRules>>,
     pub mapper: Arc<UrlMapper>,
     pub upstream: Upstream,
+    /// By site: the client of a site with a `proxy` of its own.
+    site_upstreams: Vec<Option<Upstream>>,
     pub user_agent: HeaderValue,
     /// `None` when `cache.max_bytes = "0"`.
     pub cache: Option<MirrorCache>,
@@ -87,7 +89,20 @@ impl App {
         let trusted = crate::forwarded::TrustedProxies::new(&config.server.trusted_proxies);
         let csp = crate::csp_report::CspReports::new(&metrics, &sites);
         let rules_version = rules_version(&config, &worker.page_version);
+        let site_upstreams = config
+            .sites
+            .iter()
+            .map(|s| {
+                s.proxy.as_ref().map(|proxy| {
+                    Upstream::new(&crate::config::UpstreamConfig {
+                        proxy: Some(proxy.clone()),
+                        ..config.upstream.clone()
+                    })
+                })
+            })
+            .collect();
         Ok(Arc::new(App {
+            site_upstreams,
             rules_version,
             worker,
             csp,
@@ -101,6 +116,14 @@ impl App {
             user_agent,
             trusted,
         }))
+    }
+
+    /// The client for `site`'s fetches: its own when it has a `proxy`.
+    pub fn upstream_for(&self, site: SiteId) -> &Upstream {
+        self.site_upstreams
+            .get(site.0)
+            .and_then(Option::as_ref)
+            .unwrap_or(&self.upstream)
     }
 
     pub fn site(&self, id: SiteId) -> Option<&Arc<Site>> {

@@ -11,7 +11,8 @@
 //! - [`app`]: the state built once at start that every handler reads.
 //! - [`mirror`]: a mirrored request, one file per phase: route (by
 //!   [`url_map`], for a [`site`]), cache lookup ([`cache`]), fetch
-//!   ([`upstream`], its request headers from [`headers`]), plan, fill,
+//!   ([`upstream`], its request headers from [`headers`], through an
+//!   [`outbound_proxy`] when one is set), plan, fill,
 //!   respond, CDN headers.
 //! - The body on its way: [`pipeline`] (decode by [`coding`], limit,
 //!   transcode by [`charset`], rewrite by [`html`], [`css`] and
@@ -46,6 +47,7 @@ pub mod headers;
 pub mod html;
 pub mod metrics;
 pub mod mirror;
+pub mod outbound_proxy;
 pub mod pipeline;
 pub mod request_id;
 pub mod router;

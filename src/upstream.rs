@@ -372,6 +372,8 @@ pub enum ConnectError {
     ServerName(String),
     #[error("no public address")]
     NotPublic,
+    #[error(transparent)]
+    Proxy(#[from] crate::outbound_proxy::ProxyError),
 }
 
 #[derive(Clone, Debug)]
@@ -392,6 +394,8 @@ struct ConnectorInner {
     tls: TlsConnector,
     connect_timeout: Duration,
     public_only: bool,
+    /// `[upstream] proxy`: every connection is a tunnel through it.
+    proxy: Option<crate::outbound_proxy::Proxy>,
 }
 
 impl OriginConnector {
@@ -422,6 +426,11 @@ impl OriginConnector {
                 tls: TlsConnector::from(Arc::new(tls)),
                 connect_timeout: config.connect_timeout.get(),
                 public_only,
+                // Validated with the configuration.
+                proxy: config
+                    .proxy
+                    .as_ref()
+                    .and_then(|u| crate::outbound_proxy::Proxy::parse(u).ok()),
             }),
         }
     }
@@ -469,7 +478,11 @@ impl ConnectorInner {
                 }
             }
         };
-        let tcp = connect_tcp(&origin.host, origin.port, self.public_only && !pinned).await?;
+        let public_only = self.public_only && !pinned;
+        let tcp = match &self.proxy {
+            None => connect_tcp(&origin.host, origin.port, public_only).await?,
+            Some(proxy) => connect_via(proxy, &origin.host, origin.port, public_only).await?,
+        };
         let _ = tcp.set_nodelay(true);
         if !origin.tls {
             return Ok(UpstreamIo::Plain(tcp));
@@ -490,7 +503,59 @@ impl ConnectorInner {
     }
 }
 
+/// A tunnel to `host:port` through `proxy`. The guard applies as without
+/// one: a SOCKS5 or CONNECT proxy is given an address resolved and checked
+/// here; `socks5h` (Tor) resolves names itself, so a name goes unresolved
+/// (the mirror only asks for configured hosts and signed image URLs) but
+/// an address or a local name that is not public is refused.
+async fn connect_via(
+    proxy: &crate::outbound_proxy::Proxy,
+    host: &str,
+    port: u16,
+    public_only: bool,
+) -> Result<TcpStream, ConnectError> {
+    use crate::outbound_proxy::Target;
+    if proxy.resolves_names() && host.parse::<IpAddr>().is_err() {
+        if public_only && is_local_name(host) {
+            return Err(ConnectError::NotPublic);
+        }
+        return Ok(proxy.connect(Target::Name(host, port)).await?);
+    }
+    let mut last = None;
+    for addr in resolve(host, port, public_only).await? {
+        match proxy.connect(Target::Addr(addr)).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.map_or(ConnectError::NotPublic, ConnectError::Proxy))
+}
+
+/// Names that never lead to a public host (RFC 6761 `localhost`, mDNS).
+fn is_local_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local")
+}
+
 async fn connect_tcp(host: &str, port: u16, public_only: bool) -> Result<TcpStream, ConnectError> {
+    let addrs = resolve(host, port, public_only).await?;
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(ConnectError::Tcp(last))
+}
+
+/// The addresses of `host` (or the address it is), only public ones when
+/// `public_only`.
+async fn resolve(
+    host: &str,
+    port: u16,
+    public_only: bool,
+) -> Result<Vec<SocketAddr>, ConnectError> {
     let mut addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => tokio::net::lookup_host((host, port))
@@ -506,14 +571,7 @@ async fn connect_tcp(host: &str, port: u16, public_only: bool) -> Result<TcpStre
             return Err(ConnectError::NotPublic);
         }
     }
-    let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses");
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(s) => return Ok(s),
-            Err(e) => last = e,
-        }
-    }
-    Err(ConnectError::Tcp(last))
+    Ok(addrs)
 }
 
 /// Whether `ip` is a globally routable unicast address: not loopback,

@@ -183,7 +183,7 @@ pub async fn audit_url(app: &App, url: &str) -> Result<Audit, AuditError> {
             sends_body: false,
         };
         let response = app
-            .upstream
+            .upstream_for(site.id)
             .fetch(UpstreamRequest {
                 method: Method::GET,
                 url: original.clone(),

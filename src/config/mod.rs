@@ -117,6 +117,9 @@ pub struct UpstreamConfig {
     pub user_agent: String,
     /// Host name → origin URL to fetch it from instead of DNS.
     pub origins: BTreeMap<String, Url>,
+    /// Every upstream and asset fetch through this proxy
+    /// (`socks5h://`, `socks5://`, `http://` CONNECT; `crate::outbound_proxy`).
+    pub proxy: Option<Url>,
 }
 
 impl Default for UpstreamConfig {
@@ -131,6 +134,7 @@ impl Default for UpstreamConfig {
             connection_wait: Dur::secs(5),
             user_agent: concat!("newsmirror/", env!("CARGO_PKG_VERSION")).to_owned(),
             origins: BTreeMap::new(),
+            proxy: None,
         }
     }
 }
@@ -262,6 +266,9 @@ pub struct SiteConfig {
     #[serde(default)]
     pub nav: Vec<NavItem>,
     pub article: Option<ArticleSelectors>,
+    /// This site's fetches (its pages, assets and images) through this
+    /// proxy instead of `[upstream] proxy`.
+    pub proxy: Option<Url>,
 }
 
 /// Every problem of a configuration, in file order (never empty).
@@ -481,6 +488,11 @@ impl Config {
                 ));
             }
         }
+        if let Some(proxy) = &self.upstream.proxy
+            && let Err(reason) = crate::outbound_proxy::Proxy::parse(proxy)
+        {
+            errors.push(("upstream.proxy".into(), reason));
+        }
         let c = &self.cache;
         if c.max_bytes.get() > 0 && c.max_object_bytes > c.max_bytes {
             errors.push((
@@ -559,6 +571,11 @@ fn validate_site(site: &SiteConfig) -> Vec<(String, String)> {
             "name",
             "must be non-empty and use only letters, digits, '-' and '_'".into(),
         ));
+    }
+    if let Some(proxy) = &site.proxy
+        && let Err(reason) = crate::outbound_proxy::Proxy::parse(proxy)
+    {
+        errors.push(e("proxy", reason));
     }
     match Url::parse(&site.upstream) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {

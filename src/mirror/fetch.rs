@@ -49,7 +49,7 @@ pub async fn fetch(app: &App, req: FetchRequest<'_>, body: Body) -> Result<Fetch
     let request_time = SystemTime::now();
     let started = Instant::now();
     let result = app
-        .upstream
+        .upstream_for(req.site.id)
         .fetch(UpstreamRequest {
             method: req.method.clone(),
             url: req.url.clone(),
