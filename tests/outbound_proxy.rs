@@ -1,7 +1,8 @@
 //! `[upstream] proxy`: upstream fetches through a SOCKS5 proxy (names
 //! resolved by the proxy, or addresses resolved by the mirror) and an HTTP
-//! CONNECT proxy, each written here and listening on loopback; a proxy
-//! that is down is a 502.
+//! CONNECT proxy, each written here and listening on loopback; TLS to an
+//! HTTPS upstream inside the tunnel, which still checks the site's name; a
+//! proxy that is down is a 502.
 
 mod common;
 
@@ -246,4 +247,95 @@ async fn a_site_with_a_proxy_of_its_own_uses_it_over_the_upstream_one() {
     );
     let err = newsmirror::config::Config::parse(&bad, "t.toml").expect_err("ftp proxy");
     assert!(err.to_string().contains("site[0].proxy"), "{err}");
+}
+
+/// An HTTPS upstream (newsmirror's own TLS listener serving the test
+/// page) with a certificate for `name`; returns its address and the
+/// certificate.
+async fn https_upstream(name: &str) -> (SocketAddr, rustls::pki_types::CertificateDer<'static>) {
+    let made = rcgen::generate_simple_self_signed(vec![name.to_owned()]).expect("certificate");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paths = newsmirror::config::TlsConfig {
+        cert: dir.path().join("cert.pem"),
+        key: dir.path().join("key.pem"),
+    };
+    std::fs::write(&paths.cert, made.cert.pem()).expect("write cert");
+    std::fs::write(&paths.key, made.signing_key.serialize_pem()).expect("write key");
+    let tls = newsmirror::tls::Tls::load(&paths).expect("certificate loads");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let options =
+        newsmirror::server::ServeOptions::from(&newsmirror::config::ServerConfig::default());
+    tokio::spawn(newsmirror::server::serve(
+        listener,
+        page_router(),
+        newsmirror::server::ServeOptions {
+            tls: Some(tls),
+            ..options
+        },
+        std::future::pending(),
+    ));
+    (addr, made.cert.der().clone())
+}
+
+/// A mirror of `https://www.u.test` (pinned to `upstream`) whose fetches go
+/// through `proxy`, trusting only `cert`.
+async fn mirror_trusting(
+    upstream: SocketAddr,
+    proxy: SocketAddr,
+    cert: rustls::pki_types::CertificateDer<'static>,
+) -> SocketAddr {
+    let toml = format!(
+        r#"
+[server]
+signing_key = "test-signing-key-0123456789"
+[upstream]
+connect_timeout = "2s"
+header_timeout = "2s"
+proxy = "http://{proxy}"
+[upstream.origins]
+"www.u.test" = "https://{upstream}"
+[[site]]
+name = "u"
+upstream = "https://www.u.test"
+mount = "/"
+"#
+    );
+    let config = newsmirror::config::Config::parse(&toml, "t.toml").expect("config");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).expect("root");
+    let client = newsmirror::upstream::Upstream::with_roots(&config.upstream, roots);
+    let app = newsmirror::app::App::with_upstream(config, client).expect("app");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let options = newsmirror::server::ServeOptions::from(&app.config.server);
+    tokio::spawn(newsmirror::server::serve(
+        listener,
+        newsmirror::router::router(app),
+        options,
+        std::future::pending(),
+    ));
+    addr
+}
+
+#[tokio::test]
+async fn tls_runs_inside_the_tunnel_and_still_checks_the_sites_name() {
+    let (proxy, asked) = connect_proxy().await;
+    let (good, cert) = https_upstream("www.u.test").await;
+    let mirror = mirror_trusting(good, proxy, cert).await;
+    let (status, _, body) = get_text(mirror, "/story.html").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("through the proxy"), "{body}");
+    assert_eq!(*asked.lock().unwrap(), [format!("CONNECT {good} HTTP/1.1")]);
+    // A certificate for another name, through the same kind of tunnel: refused.
+    let (proxy, asked) = connect_proxy().await;
+    let (wrong, cert) = https_upstream("other.test").await;
+    let mirror = mirror_trusting(wrong, proxy, cert).await;
+    let r = fetch(mirror, "/story.html").await;
+    assert_eq!(r.status(), 502);
+    assert_eq!(
+        asked.lock().unwrap().len(),
+        1,
+        "the tunnel was made; TLS refused the name"
+    );
 }
