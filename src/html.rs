@@ -64,6 +64,11 @@ const LAZY_SRCSET: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original
 /// `data-*` attributes that rules of their own map; the generic rule leaves them.
 const DATA_WITH_RULES: &[&str] = &["data-src", "data-srcset", "data-original", "data-lazy-src"];
 
+/// More attributes than any real element has (the widest in the 91 `aeb`
+/// pages has 64); an element with more is removed
+/// ([`PageContext::on_element`]).
+const MAX_ATTRIBUTES: usize = 256;
+
 /// Selectors compiled once per site at start.
 ///
 /// The built-in rules are one handler on `*` that looks at the tag name and
@@ -249,6 +254,12 @@ impl PageContext {
         rules: &Arc<SiteRules>,
         fragment: bool,
     ) -> HandlerResult {
+        if el.attributes().len() > MAX_ATTRIBUTES {
+            // Not a page's markup: looking up each of its attributes would
+            // cost their number squared, and any of them may name a host.
+            el.remove();
+            return Ok(());
+        }
         let tag = el.tag_name();
         let names: Vec<String> = el.attributes().iter().map(|a| a.name()).collect();
         match tag.as_str() {

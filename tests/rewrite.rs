@@ -71,6 +71,18 @@ fn site() -> Router {
     Router::new()
         .route("/a/b/page.htm", get(|| async { html_response(PAGE) }))
         .route(
+            "/wide.htm",
+            get(|| async {
+                // One element with 300 attributes, one with 60.
+                let wide: String = (0..300).map(|i| format!(" data-x{i}=\"v\"")).collect();
+                let ok: String = (0..59).map(|i| format!(" data-y{i}=\"v\"")).collect();
+                html_response(format!(
+                    "<html><body><div id=\"wide\"{wide} data-u=\"https://cdn.far.test/x.js\">wide</div>\
+                     <p id=\"ok\"{ok} data-u=\"https://www.u.test/a.htm\">ok</p></body></html>"
+                ))
+            }),
+        )
+        .route(
             "/css/site.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css")], CSS) }),
         )
@@ -169,6 +181,18 @@ async fn rewritten(extra: &str, path: &str) -> String {
 }
 
 const REMOVE: &str = r##"remove = ["script", "#below_article_ad", "aside"]"##;
+
+#[tokio::test]
+async fn an_element_with_more_attributes_than_any_page_has_is_removed() {
+    let html = rewritten("", "/wide.htm").await;
+    assert!(!html.contains("id=\"wide\""), "{html}");
+    assert!(!html.contains("cdn.far.test"), "{html}");
+    assert_eq!(
+        attr(&html, "#ok", "data-u").as_deref(),
+        Some("/a.htm"),
+        "{html}"
+    );
+}
 
 #[tokio::test]
 async fn links_of_every_form_map_to_the_mirror() {
