@@ -32,8 +32,22 @@ pub struct Config {
     pub upstream: UpstreamConfig,
     #[serde(default)]
     pub cdn: CdnConfig,
+    #[serde(default)]
+    pub mirrors: MirrorsConfig,
     #[serde(rename = "site", default)]
     pub sites: Vec<SiteConfig>,
+}
+
+/// `[mirrors]`: the other origins that serve this same mirror. So far the
+/// onion address (`Onion-Location`); `alternates` and `signing_key` (the
+/// signed mirror list) are not read yet, and are refused rather than
+/// ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MirrorsConfig {
+    /// `http://<56 characters>.onion`: rewritten pages carry
+    /// `Onion-Location` with the same path there.
+    pub onion: Option<Url>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -487,6 +501,19 @@ impl Config {
                     "must be scheme, host and port only, without a path".into(),
                 ));
             }
+        }
+        if let Some(onion) = &self.mirrors.onion
+            && !(matches!(onion.scheme(), "http" | "https")
+                && onion.host_str().is_some_and(|h| h.ends_with(".onion"))
+                && onion.path() == "/"
+                && onion.query().is_none()
+                && onion.username().is_empty())
+        {
+            errors.push((
+                "mirrors.onion".into(),
+                "must be an http(s) origin on a .onion host, such as \"http://<address>.onion\""
+                    .into(),
+            ));
         }
         if let Some(proxy) = &self.upstream.proxy
             && let Err(reason) = crate::outbound_proxy::Proxy::parse(proxy)

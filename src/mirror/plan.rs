@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 
 use super::Target;
 use super::{FetchRequest, Mode};
@@ -146,6 +146,15 @@ pub(super) async fn prepare(
     });
     if rewriting == Some(Rewriting::Html) {
         headers::mirror_page_headers(&mut out_headers, site.csp, site.scripts_removed());
+        // The same page at the onion address (Tor Browser offers it).
+        if let Some(onion) = &app.config.mirrors.onion
+            && let Mapped::Mirror(path) = app.mapper.map(site.id, url, url.as_str(), Place::Link)
+            && path.starts_with('/')
+            && let Ok(v) =
+                HeaderValue::from_str(&format!("{}{path}", onion.as_str().trim_end_matches('/')))
+        {
+            out_headers.insert(HeaderName::from_static("onion-location"), v);
+        }
     }
     if target != Target::Page {
         if leaves_the_mirror {
