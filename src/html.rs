@@ -514,7 +514,7 @@ impl PageContext {
         Ok(())
     }
 
-    /// The generic rule, on every element (see [`Rule::Any`]).
+    /// The generic rule, on every element, after the others ([`Self::on_element`]).
     fn on_any(&self, el: &mut Element, tag: &str, names: &[String]) -> HandlerResult {
         let scripts_removed = self.site.scripts_removed();
         // `href` of these is their own rule's.
