@@ -383,9 +383,12 @@ pub async fn article(
     let (site, original) = resolve_on(&app, given.trim(), request_host.as_deref())?;
     // After redirects, the page the article actually came from.
     let (site, original, mirror_path, html) = fetch_page(&app, &site, original).await?;
-    let page_url = page_url(&app.mapper, &mirror_path);
+    // Absolute URLs on the origin the request came in on (the onion one
+    // under the onion name).
+    let mapper = app.mapper_for(app.is_onion_host(request_host.as_deref()));
+    let page_url = page_url(mapper, &mirror_path);
     let article = extract_off_runtime(html, page_url, selectors(&site)).await?;
-    let article = mirrored_images(&app.mapper, Some(&site), article);
+    let article = mirrored_images(mapper, Some(&site), article);
     if markdown {
         let nav: Vec<(String, String)> = site
             .nav
@@ -401,7 +404,7 @@ pub async fn article(
         return Ok(r);
     }
     Ok(axum::Json(ArticleJson::new(
-        &app.mapper,
+        mapper,
         Some(&site),
         &mirror_path,
         Some(&original),

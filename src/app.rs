@@ -31,6 +31,9 @@ pub struct App {
     pub sites: Vec<Arc<Site>>,
     rules: Vec<Arc<SiteRules>>,
     pub mapper: Arc<UrlMapper>,
+    /// With `[mirrors] onion`: the same mapper, its absolute URLs on the
+    /// onion origin, for requests that came in under the onion name.
+    onion: Option<(String, Arc<UrlMapper>)>,
     pub upstream: Upstream,
     /// By site: the client of a site with a `proxy` of its own.
     site_upstreams: Vec<Option<Upstream>>,
@@ -44,6 +47,8 @@ pub struct App {
     pub worker: crate::worker::Worker,
     /// CSP violation reports: the rate limit and the blocked-host table.
     pub csp: crate::csp_report::CspReports,
+    /// `[mirrors]`: the other origins, their health, the signed list.
+    pub mirrors: Arc<crate::mirrors::Mirrors>,
 }
 
 /// Why the server cannot start with a (valid) configuration.
@@ -59,6 +64,8 @@ pub enum StartError {
     },
     #[error("upstream.user_agent is not a valid header value")]
     UserAgent,
+    #[error(transparent)]
+    Mirrors(#[from] crate::mirrors::MirrorsError),
 }
 
 impl App {
@@ -69,11 +76,12 @@ impl App {
     /// An app whose upstream client was built by the caller (tests trust their own CA).
     pub fn with_upstream(config: Config, upstream: Upstream) -> Result<Arc<App>, StartError> {
         let sites = Site::all_from(&config)?;
-        let worker = crate::worker::Worker::new(&sites);
+        let mirrors = Arc::new(crate::mirrors::Mirrors::new(&config)?);
+        let worker = crate::worker::Worker::new(&sites, &mirrors);
         let rules = sites
             .iter()
             .map(|s| {
-                SiteRules::new(s, &worker.page_tag)
+                SiteRules::new(s, &worker.page_tag, &worker.register_tag)
                     .map(Arc::new)
                     .map_err(|error| StartError::Rules {
                         site: s.name.clone(),
@@ -82,6 +90,14 @@ impl App {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mapper = Arc::new(UrlMapper::for_server(&sites, &config.server));
+        let onion = config.mirrors.onion.as_ref().and_then(|onion| {
+            let host = onion.host_str()?.to_ascii_lowercase();
+            let server = crate::config::ServerConfig {
+                public_url: Some(onion.clone()),
+                ..config.server.clone()
+            };
+            Some((host, Arc::new(UrlMapper::for_server(&sites, &server))))
+        });
         let user_agent = HeaderValue::from_str(&config.upstream.user_agent)
             .map_err(|_| StartError::UserAgent)?;
         let metrics = Arc::new(Metrics::new());
@@ -102,6 +118,8 @@ impl App {
             })
             .collect();
         Ok(Arc::new(App {
+            onion,
+            mirrors,
             site_upstreams,
             rules_version,
             worker,
@@ -124,6 +142,20 @@ impl App {
             .get(site.0)
             .and_then(Option::as_ref)
             .unwrap_or(&self.upstream)
+    }
+
+    /// Whether `host` (the reader's, lower-case, no port) is the onion name.
+    pub fn is_onion_host(&self, host: Option<&str>) -> bool {
+        matches!((&self.onion, host), (Some((onion, _)), Some(h)) if onion == h)
+    }
+
+    /// The mapper whose absolute URLs are on the origin the reader came
+    /// in on: the onion one under the onion name, `mapper` otherwise.
+    pub fn mapper_for(&self, onion: bool) -> &Arc<UrlMapper> {
+        match &self.onion {
+            Some((_, m)) if onion => m,
+            _ => &self.mapper,
+        }
     }
 
     pub fn site(&self, id: SiteId) -> Option<&Arc<Site>> {

@@ -450,7 +450,14 @@ report-uri /_/csp-report; report-to newsmirror";
 /// hosts it names, no referrer to another origin, and (unless the site
 /// sets `csp = false`) the mirror's Content-Security-Policy, which
 /// replaces upstream's: the browser itself refuses every other origin.
-pub fn mirror_page_headers(out: &mut HeaderMap, csp: bool, scripts_removed: bool) {
+/// `removed_policy`: the policy of pages whose scripts are removed
+/// (`crate::worker::Worker::policy_scripts_removed`).
+pub fn mirror_page_headers(
+    out: &mut HeaderMap,
+    csp: bool,
+    scripts_removed: bool,
+    removed_policy: &HeaderValue,
+) {
     out.insert(
         HeaderName::from_static("x-dns-prefetch-control"),
         HeaderValue::from_static("off"),
@@ -464,14 +471,11 @@ pub fn mirror_page_headers(out: &mut HeaderMap, csp: bool, scripts_removed: bool
     }
     out.remove(header::CONTENT_SECURITY_POLICY_REPORT_ONLY);
     let policy = if scripts_removed {
-        CSP_SCRIPTS_REMOVED
+        removed_policy.clone()
     } else {
-        CSP_SCRIPTS_KEPT
+        HeaderValue::from_static(CSP_SCRIPTS_KEPT)
     };
-    out.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(policy),
-    );
+    out.insert(header::CONTENT_SECURITY_POLICY, policy);
     if !scripts_removed {
         // Pages the service worker fetched get a wider policy (worker.rs):
         // every cache on the way, the browser's own included, must keep

@@ -103,7 +103,13 @@ impl SiteRules {
     /// Compiles the built-in selectors and the site's `remove` list
     /// (validated at config load, so a failure here is a bug in the list);
     /// `page_script_tag` is what pages whose scripts run load first.
-    pub fn new(site: &Site, page_script_tag: &str) -> Result<SiteRules, BadSelector> {
+    /// `register_tag`: what pages whose scripts are removed load instead
+    /// (the service worker's registration when it fails over, or nothing).
+    pub fn new(
+        site: &Site,
+        page_script_tag: &str,
+        register_tag: &str,
+    ) -> Result<SiteRules, BadSelector> {
         let compile = |s: &str| {
             Selector::from_str(s).map_err(|error| BadSelector {
                 selector: s.to_owned(),
@@ -116,9 +122,9 @@ impl SiteRules {
             .map(|s| compile(s))
             .collect::<Result<_, _>>()?;
         let head = if site.scripts_removed() {
-            NO_SCRIPT_STYLE
+            format!("{NO_SCRIPT_STYLE}{register_tag}")
         } else {
-            page_script_tag
+            page_script_tag.to_owned()
         };
         Ok(SiteRules {
             remove,

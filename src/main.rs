@@ -191,6 +191,22 @@ fn check(path: PathBuf) -> Result<(), String> {
         config.sites.len(),
         if config.sites.len() == 1 { "" } else { "s" }
     );
+    if config.mirrors.any() || config.mirrors.signing_key.is_some() {
+        let mirrors = newsmirror::mirrors::Mirrors::new(&config).map_err(|e| e.to_string())?;
+        println!(
+            "mirror list: {} alternate{}",
+            mirrors.alternates.len(),
+            if mirrors.alternates.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        if let Some(key) = &mirrors.public_key {
+            // What readers and apps verify /_/mirrors.json with: publish it.
+            println!("mirror list public key (Ed25519, base64): {key}");
+        }
+    }
     Ok(())
 }
 

@@ -83,6 +83,19 @@ macro_rules! lower_case_label {
 /// a configured site's name or `unknown`, a known CSP directive or
 /// `other`, a host from a bounded table, a keyword, or `other`
 /// (`crate::csp_report`).
+/// An alternate mirror (`[mirrors] alternates`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MirrorLabels {
+    pub mirror: String,
+}
+
+/// A health check of an alternate and how it went (`up`, `down`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MirrorCheckLabels {
+    pub mirror: String,
+    pub result: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct CspLabels {
     pub site: String,
@@ -107,6 +120,8 @@ pub struct Metrics {
     pub purged: Family<PurgeLabels, Counter>,
     pub csp_reports: Family<CspLabels, Counter>,
     pub csp_reports_dropped: Counter<u64, AtomicU64>,
+    pub mirror_up: Family<MirrorLabels, Gauge>,
+    pub mirror_checks: Family<MirrorCheckLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -184,7 +199,21 @@ impl Metrics {
             "CSP violation reports not counted because of the rate limit",
             csp_reports_dropped.clone(),
         );
+        let mirror_up = Family::<MirrorLabels, Gauge>::default();
+        registry.register(
+            "mirror_up",
+            "Whether an alternate mirror answered its last health check (1) or not (0)",
+            mirror_up.clone(),
+        );
+        let mirror_checks = Family::<MirrorCheckLabels, Counter>::default();
+        registry.register(
+            "mirror_checks",
+            "Health checks of alternate mirrors, by mirror and result",
+            mirror_checks.clone(),
+        );
         Metrics {
+            mirror_up,
+            mirror_checks,
             registry,
             requests,
             cache,
@@ -198,6 +227,21 @@ impl Metrics {
             csp_reports,
             csp_reports_dropped,
         }
+    }
+
+    /// One health check of an alternate mirror.
+    pub fn mirror_checked(&self, mirror: &str, up: bool) {
+        self.mirror_up
+            .get_or_create(&MirrorLabels {
+                mirror: mirror.to_owned(),
+            })
+            .set(i64::from(up));
+        self.mirror_checks
+            .get_or_create(&MirrorCheckLabels {
+                mirror: mirror.to_owned(),
+                result: if up { "up" } else { "down" }.to_owned(),
+            })
+            .inc();
     }
 
     pub fn request(&self, route: Route, status: u16) {

@@ -31,6 +31,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route(routes::WORKER, get(service_worker))
         .route(routes::PAGE_SCRIPT, get(page_script))
         .route(routes::VOID, any(void))
+        .route(routes::MIRRORS_JSON, get(mirrors_json))
+        .route(routes::MIRRORS_PAGE, get(mirrors_page))
         .route(routes::API_ARTICLE, get(crate::api::article))
         .route(routes::API_OPENAPI, get(crate::api::openapi))
         .route(routes::CSP_REPORT, post(csp_report))
@@ -59,7 +61,8 @@ pub fn router(app: Arc<App>) -> Router {
 async fn front(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
     let access = crate::request_id::begin(&app.trusted, &mut req);
     let route = route_of(req.uri().path());
-    let response = match refused(&req) {
+    let cors = app.mirrors.any() && matches!(*req.method(), Method::GET | Method::HEAD);
+    let mut response = match refused(&req) {
         Some(refusal) => refusal,
         None => {
             attach_client_view(&app, &mut req);
@@ -68,7 +71,63 @@ async fn front(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Res
         }
     };
     app.metrics.request(route, response.status().as_u16());
+    if cors {
+        allow_other_mirrors(&mut response);
+    }
     access.finish(response)
+}
+
+/// With alternates configured, the mirror's answers may be read by the
+/// service worker of another origin of this mirror (its failover fetches
+/// the same path here, without credentials). `*` rather than the listed
+/// origins: the answers are the same for everyone, and a CDN in front
+/// needs no `Vary: Origin`. The exposed headers let that worker keep this
+/// page's Content-Security-Policy.
+fn allow_other_mirrors(response: &mut Response) {
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("*"),
+    );
+}
+
+/// `GET /_/mirrors.json`: the list as last published, its signature in
+/// [`crate::mirrors::SIGNATURE_HEADER`]; readable from any origin.
+async fn mirrors_json(State(app): State<Arc<App>>) -> Response {
+    let published = app.mirrors.published();
+    let mut r = static_answer(
+        published.body.clone(),
+        "application/json",
+        "public, max-age=60",
+    );
+    let h = r.headers_mut();
+    if let Some(sig) = &published.signature {
+        h.insert(
+            http::HeaderName::from_static(crate::mirrors::SIGNATURE_HEADER),
+            sig.clone(),
+        );
+    }
+    allow_other_mirrors(&mut r);
+    r
+}
+
+/// `GET /_/mirrors`: the list for readers, in the nav's language.
+async fn mirrors_page(State(app): State<Arc<App>>) -> Response {
+    let nav = app.sites.first().map(|s| s.nav_html.as_str()).unwrap_or("");
+    let mut r = static_answer(
+        app.mirrors.page(nav),
+        "text/html; charset=utf-8",
+        "public, max-age=60",
+    );
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::headers::CSP_SCRIPTS_REMOVED),
+    );
+    r
 }
 
 /// Works out, once per request, what it says about its reader

@@ -18,6 +18,10 @@ pub const PAGE_SCRIPT: &str = "/_/rt.js";
 /// The empty answer (204) to a request for another host, where the page
 /// script sends such requests.
 pub const VOID: &str = "/_/void";
+/// The mirror list, signed, for apps and other mirrors (CORS).
+pub const MIRRORS_JSON: &str = "/_/mirrors.json";
+/// The mirror list for readers.
+pub const MIRRORS_PAGE: &str = "/_/mirrors";
 /// Prefix of the programs' API.
 pub const API_PREFIX: &str = "/_/api/";
 /// The article API.
@@ -50,6 +54,8 @@ mod tests {
             CSP_REPORT,
             ASSET_PREFIX,
             IMAGE_PREFIX,
+            MIRRORS_JSON,
+            MIRRORS_PAGE,
         ] {
             assert!(path.starts_with(RESERVED), "{path}");
         }

@@ -229,6 +229,11 @@ pub async fn run_with_tls(
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
     let mut options = ServeOptions::from(&app.config.server);
+    let checks = app.mirrors.spawn_checks(
+        app.upstream.clone(),
+        app.user_agent.clone(),
+        app.metrics.clone(),
+    );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
@@ -250,6 +255,9 @@ pub async fn run_with_tls(
         stopped(stop_rx),
     ));
     shutdown.await;
+    if let Some(checks) = checks {
+        checks.abort();
+    }
     let _ = stop_tx.send(true);
     if let Some(task) = admin_task {
         task.await.map_err(io::Error::other)??;

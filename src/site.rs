@@ -61,7 +61,12 @@ pub struct Site {
 }
 
 impl Site {
-    fn from_config(id: SiteId, c: &SiteConfig) -> Result<Site, String> {
+    /// `mirrors_label`: the nav bar's link to the mirror list, when there is one.
+    fn from_config(
+        id: SiteId,
+        c: &SiteConfig,
+        mirrors_label: Option<&str>,
+    ) -> Result<Site, String> {
         let mut upstream = Url::parse(&c.upstream).map_err(|e| e.to_string())?;
         if !upstream.path().ends_with('/') {
             let path = format!("{}/", upstream.path());
@@ -104,18 +109,22 @@ impl Site {
             footer: c.footer.clone(),
             nav: c.nav.clone(),
             article: c.article.clone(),
-            nav_html: nav_html(&c.nav),
+            nav_html: nav_html(&c.nav, mirrors_label),
         })
     }
 
     /// Builds every site of a validated configuration.
     pub fn all_from(config: &Config) -> Result<Vec<Arc<Site>>, ConfigError> {
+        let mirrors_label = config
+            .mirrors
+            .any()
+            .then(|| crate::mirrors::lang_of(config).words().nav_label);
         config
             .sites
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                Site::from_config(SiteId(i), c)
+                Site::from_config(SiteId(i), c, mirrors_label)
                     .map(Arc::new)
                     .map_err(|reason| ConfigError {
                         file: String::new(),
@@ -165,13 +174,20 @@ impl Site {
     }
 }
 
-fn nav_html(items: &[NavItem]) -> String {
+fn nav_html(items: &[NavItem], mirrors_label: Option<&str>) -> String {
     let mut out = String::from("<nav id=\"newsmirror-nav\">");
     for item in items {
         out.push_str(&format!(
             "<a href=\"{}\">{}</a>",
             escape_attr(item.href.trim()),
             escape_text(&item.label)
+        ));
+    }
+    if let Some(label) = mirrors_label {
+        out.push_str(&format!(
+            "<a class=\"newsmirror-mirrors-link\" href=\"{}\">{}</a>",
+            crate::routes::MIRRORS_PAGE,
+            escape_text(label)
         ));
     }
     out.push_str("</nav>");

@@ -13,6 +13,14 @@
 //!   script): the requests the hooks cannot see (a style sheet's fonts, a
 //!   `location` assignment, ...), once it controls the page.
 //!
+//! - **Failover** (`[mirrors] alternates`, `js/failover.js`): the worker
+//!   also answers this origin's own requests, and when this origin does
+//!   not answer it asks the same path of the alternates ([`crate::mirrors`]),
+//!   serves that answer with a banner, keeps pages read in the Cache API
+//!   and, when no mirror answers, serves those. Pages whose scripts are
+//!   removed register the worker too: one inline script, allowed by its
+//!   hash alone ([`Worker::policy_scripts_removed`]).
+//!
 //! Both take their tables (host, upstream path prefix, mount; asset
 //! hosts) from the configuration at start and share one mapping function
 //! (`js/mapper.js`), the run-time form of `url_map`'s rules for
@@ -29,7 +37,7 @@
 //! worker (the first visit, a browser without service workers) keeps the
 //! `'self'`-only policy: the guarantee depends on neither script.
 
-use crate::headers::CSP_SCRIPTS_KEPT;
+use crate::headers::{CSP_SCRIPTS_KEPT, CSP_SCRIPTS_REMOVED};
 use crate::site::{Site, SiteKind};
 
 /// Set by the worker on the navigations it forwards to the mirror.
@@ -51,10 +59,17 @@ pub struct Worker {
     pub page_tag: String,
     /// The query of the page script's URL (`v=…`).
     pub page_version: String,
+    /// What pages whose scripts are removed get in `<head>` so that the
+    /// worker (and its failover) installs: the inline registration, or
+    /// nothing without alternates.
+    pub register_tag: String,
+    /// The policy of those pages: `'none'` for scripts, or, with the
+    /// registration, its hash alone and `worker-src 'self'`.
+    pub policy_scripts_removed: http::HeaderValue,
 }
 
 impl Worker {
-    pub fn new(sites: &[std::sync::Arc<Site>]) -> Worker {
+    pub fn new(sites: &[std::sync::Arc<Site>], mirrors: &crate::mirrors::Mirrors) -> Worker {
         // [host, upstream path prefix, mirror mount], longest prefix first.
         let mut routes: Vec<(String, String, String)> = sites
             .iter()
@@ -75,10 +90,29 @@ impl Worker {
         let routes_json = serde_json::to_string(&routes).unwrap_or_else(|_| "[]".into());
         let assets_json = serde_json::to_string(&assets).unwrap_or_else(|_| "[]".into());
         let tables = format!("var ROUTES = {routes_json};\nvar ASSETS = {assets_json};\n{MAPPER}");
+        let alternates = mirrors.failover_origins();
+        let alternates_json = serde_json::to_string(&alternates).unwrap_or_else(|_| "[]".into());
+        let words_json = serde_json::to_string(mirrors.words()).unwrap_or_else(|_| "{}".into());
         let script = format!(
             "// newsmirror service worker: run-time URLs of the mirrored sites go to\n\
-             // the mirror; nothing else leaves the page.\n{tables}{WORKER_BODY}"
+             // the mirror; nothing else leaves the page, but for the mirror's own\n\
+             // alternates when this origin does not answer.\n{tables}\
+             var ALTERNATES = {alternates_json};\nvar WORDS = {words_json};\n\
+             {FAILOVER}{WORKER_BODY}"
         );
+        let (register_tag, policy_scripts_removed) = if alternates.is_empty() {
+            (
+                String::new(),
+                http::HeaderValue::from_static(CSP_SCRIPTS_REMOVED),
+            )
+        } else {
+            let policy = policy_with_registration(REGISTER);
+            (
+                format!("<script>{REGISTER}</script>"),
+                http::HeaderValue::from_str(&policy)
+                    .unwrap_or_else(|_| http::HeaderValue::from_static(CSP_SCRIPTS_REMOVED)),
+            )
+        };
         let page_script = format!("(function () {{\n'use strict';\n{tables}{PAGE_BODY}}})();\n");
         let page_version = format!("v={:016x}", content_hash(&page_script));
         let page_tag = format!(
@@ -95,8 +129,24 @@ impl Worker {
             page_script: page_script.into(),
             page_tag,
             page_version,
+            register_tag,
+            policy_scripts_removed,
         }
     }
+}
+
+/// The registration script of pages whose scripts are removed.
+const REGISTER: &str = "navigator.serviceWorker&&navigator.serviceWorker.register('/_/sw.js',{scope:'/'}).catch(function(){});";
+
+/// The scripts-removed policy, allowing the one inline `script` by its
+/// SHA-256 (no other script runs) and the worker's registration.
+fn policy_with_registration(script: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    CSP_SCRIPTS_REMOVED
+        .replace("script-src 'none'", &format!("script-src 'sha256-{hash}'"))
+        .replace("worker-src 'none'", "worker-src 'self'")
 }
 
 /// The scripts-kept policy with `hosts` added to the directives whose
@@ -140,6 +190,7 @@ fn content_hash(text: &str) -> u64 {
 
 const MAPPER: &str = include_str!("js/mapper.js");
 const WORKER_BODY: &str = include_str!("js/sw.js");
+const FAILOVER: &str = include_str!("js/failover.js");
 const PAGE_BODY: &str = include_str!("js/page.js");
 
 #[cfg(test)]
@@ -154,5 +205,15 @@ mod tests {
         assert!(p.contains("frame-src 'self';"), "{p}");
         assert!(p.contains("form-action 'self';"), "{p}");
         assert!(p.contains("base-uri 'self';"), "{p}");
+    }
+
+    #[test]
+    fn the_registration_alone_may_run_on_pages_whose_scripts_are_removed() {
+        let p = policy_with_registration(REGISTER);
+        assert!(!p.contains("'none'; style"), "{p}");
+        assert!(p.contains("script-src 'sha256-"), "{p}");
+        assert!(p.contains("worker-src 'self'"), "{p}");
+        assert!(!p.contains("unsafe-inline' 'unsafe-eval"), "{p}");
+        assert_ne!(policy_with_registration("alert(1)"), p);
     }
 }

@@ -655,3 +655,214 @@ document.head.appendChild(st);
         "the request arrived at the upstream, through the mirror"
     );
 }
+
+/// A mirror on `listener` that stops (its listener closed, its connections
+/// ended) when the sender is used or dropped.
+fn stoppable_mirror(
+    listener: tokio::net::TcpListener,
+    toml: &str,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let config = newsmirror::config::Config::parse(toml, "test.toml").expect("valid config");
+    let app = newsmirror::app::App::new(config).expect("app starts");
+    let mut options = newsmirror::server::ServeOptions::from(&app.config.server);
+    options.shutdown_grace = Duration::from_millis(500);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(newsmirror::server::serve(
+        listener,
+        newsmirror::router::router(app),
+        options,
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    (tx, task)
+}
+
+#[tokio::test]
+async fn a_reader_keeps_reading_on_another_mirror_when_this_one_stops() {
+    use axum::Router;
+    use axum::http::header;
+    use axum::routing::get;
+    fn article(
+        title: &'static str,
+        body: &'static str,
+    ) -> ([(header::HeaderName, &'static str); 1], String) {
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            format!(
+                "<html><head><title>{title}</title></head><body>\
+                 <p id=\"story\">{body}</p><a id=\"next\" href=\"/news/two.html\">next</a></body></html>"
+            ),
+        )
+    }
+    let router = Router::new()
+        .route(
+            "/news/one.html",
+            get(|| async { article("One", "story one") }),
+        )
+        .route(
+            "/news/two.html",
+            get(|| async { article("Two", "story two") }),
+        )
+        .route(
+            "/news/three.html",
+            get(|| async { article("Three", "story three") }),
+        );
+    let (up, _) = common::upstream(router).await;
+    let la = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let lb = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (a, b) = (la.local_addr().unwrap(), lb.local_addr().unwrap());
+    let config = |other: std::net::SocketAddr| {
+        format!(
+            "[mirrors]\nalternates = [\"http://{other}\"]\nlang = \"en\"\n\
+             signing_key = \"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60\"\n{}",
+            common::config(up, "javascript = \"remove\"")
+        )
+    };
+    let (stop_a, task_a) = stoppable_mirror(la, &config(b));
+    let (stop_b, task_b) = stoppable_mirror(lb, &config(a));
+    let (origin_a, origin_b) = (format!("http://{a}"), format!("http://{b}"));
+
+    let browser = Browser::start().await;
+    browser.goto(&format!("{origin_a}/news/one.html")).await;
+    browser.wait_loaded().await;
+    let controlled = browser
+        .poll(
+            "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
+            |v| v == true,
+        )
+        .await;
+    assert_eq!(
+        controlled, true,
+        "the worker took control (scripts removed)"
+    );
+    // Read once under the worker: the page is kept.
+    browser.goto(&format!("{origin_a}/news/one.html")).await;
+    browser.wait_loaded().await;
+    let saved = browser
+        .poll(
+            "return caches.open('newsmirror-saved-v1').then(c => c.keys()).then(k => k.map(r => r.url))",
+            |v| v.as_array().is_some_and(|a| !a.is_empty()),
+        )
+        .await;
+    assert_eq!(saved, json!([format!("{origin_a}/news/one.html")]));
+    assert!(
+        browser
+            .run("return document.getElementById('newsmirror-failover') === null")
+            .await
+            == true,
+        "no banner while this mirror answers"
+    );
+
+    // A program in a browser verifies the list, by WebCrypto as the README
+    // says, with the operator's public key (RFC 8032's first test vector:
+    // the seed above); a changed byte does not verify. (The page's own
+    // policy keeps its fetches to this origin.)
+    let verified = browser
+        .run(
+            "return (async () => {\
+               const r = await fetch('/_/mirrors.json');\
+               const body = new Uint8Array(await r.arrayBuffer());\
+               const b = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));\
+               const sig = b(r.headers.get('x-mirrors-signature'));\
+               const key = await crypto.subtle.importKey('raw',\
+                 b('11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo='), {name: 'Ed25519'}, false, ['verify']);\
+               const ok = await crypto.subtle.verify('Ed25519', key, sig, body);\
+               body[5] ^= 1;\
+               const forged = await crypto.subtle.verify('Ed25519', key, sig, body);\
+               return [ok, forged];\
+             })()",
+        )
+        .await;
+    assert_eq!(
+        verified,
+        json!([true, false]),
+        "the list verifies in the browser"
+    );
+
+    // Mirror A stops: the next article comes from B, under A's address.
+    let _ = stop_a.send(());
+    task_a.await.unwrap().unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(a).await.is_err(),
+        "mirror A is down"
+    );
+    browser.network_log().await;
+    let next = browser.find("#next").await;
+    browser
+        .call("POST", &format!("/element/{next}/click"), json!({}))
+        .await;
+    let story = browser
+        .poll(
+            "var s = document.getElementById('story'); return s ? s.textContent : null",
+            |v| v == "story two",
+        )
+        .await;
+    assert_eq!(story, "story two", "the article was served from mirror B");
+    browser.wait_loaded().await;
+    assert_eq!(
+        browser.run("return document.URL").await,
+        format!("{origin_a}/news/two.html")
+    );
+    let banner = browser
+        .run("var b = document.getElementById('newsmirror-failover'); return b ? b.textContent : null")
+        .await;
+    let banner = banner.as_str().unwrap_or_default().to_owned();
+    assert!(
+        banner.contains(&b.to_string()),
+        "the banner names mirror B: {banner:?}"
+    );
+    // Its style sheet came through the worker from B as well.
+    let styled = browser
+        .run("return getComputedStyle(document.getElementById('newsmirror-nav')).display")
+        .await;
+    assert_eq!(styled, "flex", "the nav bar's style sheet was served");
+    let elsewhere: Vec<String> = foreign(&origin_a, &browser.network_log().await)
+        .into_iter()
+        .filter(|u| !u.starts_with(&origin_b))
+        .collect();
+    assert_eq!(
+        elsewhere,
+        Vec::<String>::new(),
+        "only the two mirrors were asked"
+    );
+
+    // B stops too: the article read before is still readable, and any
+    // other page lists the mirrors and what was saved.
+    let _ = stop_b.send(());
+    task_b.await.unwrap().unwrap();
+    browser.goto(&format!("{origin_a}/news/one.html")).await;
+    browser.wait_loaded().await;
+    assert_eq!(
+        browser
+            .run("var s = document.getElementById('story'); return s ? s.textContent : null")
+            .await,
+        "story one"
+    );
+    let note = browser
+        .run(
+            "var b = document.getElementById('newsmirror-failover'); return b ? b.textContent : ''",
+        )
+        .await;
+    assert!(
+        note.as_str().unwrap_or_default().contains("copy saved"),
+        "{note}"
+    );
+    browser.goto(&format!("{origin_a}/news/three.html")).await;
+    browser.wait_loaded().await;
+    let mirrors = browser
+        .run("return Array.from(document.querySelectorAll('#newsmirror-offline-mirrors a')).map(a => a.href)")
+        .await;
+    assert_eq!(mirrors, json!([format!("{origin_b}/news/three.html")]));
+    let pages = browser
+        .run("return Array.from(document.querySelectorAll('#newsmirror-offline-saved a')).map(a => [a.getAttribute('href'), a.textContent])")
+        .await;
+    let pages = pages.as_array().cloned().unwrap_or_default();
+    assert!(
+        pages.contains(&json!(["/news/one.html", "One"])),
+        "the page read before is listed: {pages:?}"
+    );
+}

@@ -20,7 +20,11 @@ fn write_config(text: &str) -> tempfile::NamedTempFile {
 
 #[test]
 fn check_accepts_the_demo_and_example_configs() {
-    for path in ["config/demo.toml", "config/newsmirror.toml"] {
+    for path in [
+        "config/demo.toml",
+        "config/newsmirror.toml",
+        "deploy/tor/newsmirror-tor.toml",
+    ] {
         let out = Command::new(BIN)
             .args(["check", "--config", path])
             .env("NEWSMIRROR_SIGNING_KEY", "0123456789abcdef0123")
@@ -34,6 +38,39 @@ fn check_accepts_the_demo_and_example_configs() {
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
     }
+}
+
+/// With a key for the mirror list, `check` prints the public key that
+/// readers and apps verify `/_/mirrors.json` with.
+#[test]
+fn check_prints_the_mirror_lists_public_key() {
+    let f = write_config(
+        "[mirrors]\nalternates = [\"https://m2.example.net\"]\n\
+         signing_key = \"env:NEWSMIRROR_TEST_MIRRORS_KEY\"\n\
+         [[site]]\nname = \"u\"\nupstream = \"https://u.test\"\n",
+    );
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(f.path())
+        .env(
+            "NEWSMIRROR_TEST_MIRRORS_KEY",
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("mirror list: 1 alternate\n"), "{stdout}");
+    // RFC 8032's first test vector: this seed's public key.
+    assert!(
+        stdout
+            .contains("public key (Ed25519, base64): 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -119,6 +156,70 @@ async fn demo_command_serves_the_sample_site_and_prints_its_url() {
     let html = r.text().await.unwrap();
     assert!(html.contains("newsmirror-nav"));
     assert!(html.contains("/news/2026/11/"));
+}
+
+/// The demo runs two mirrors, each the other's alternate; typing `a`
+/// stops the first, and the second goes on serving.
+#[tokio::test]
+async fn the_demo_runs_two_mirrors_and_stops_the_first_when_asked() {
+    let child = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let mut stdin = running.0.stdin.take().expect("piped stdin");
+    let stdout = running.0.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            for marker in ["mirror on http://", "runs at http://"] {
+                if let Some(at) = line.find(marker) {
+                    let from = at + marker.len() - "http://".len();
+                    let url = line[from..].split_whitespace().next().unwrap_or("");
+                    let _ = tx.send(url.trim_end_matches([':', '/']).to_owned());
+                }
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(30)).expect("first URL");
+    let second = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("second URL");
+    let list: serde_json::Value = client()
+        .get(format!("{first}/_/mirrors.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["mirrors"][0]["url"], second.as_str(), "{list}");
+    let r = client()
+        .get(format!("{second}/news/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    stdin.write_all(b"a\n").unwrap();
+    stdin.flush().unwrap();
+    let mut down = false;
+    for _ in 0..100 {
+        if client().get(format!("{first}/news/")).send().await.is_err() {
+            down = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(down, "the first mirror stopped");
+    let r = client()
+        .get(format!("{second}/news/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the second goes on");
 }
 
 /// Starts `newsmirror serve` with `config_text` on a free port (given in

@@ -336,11 +336,20 @@ async fn healthcheck_command_exits_zero_only_on_a_2xx() {
 #[tokio::test]
 async fn the_metrics_table_matches_what_metrics_serves() {
     let up = small_upstream().await;
+    // An alternate that never answers: its checks make the mirror series.
     let toml = format!(
-        "{}\n[cdn]\npurge_token = \"metrics-doc-token\"\n",
+        "{}\n[cdn]\npurge_token = \"metrics-doc-token\"\n\
+         [mirrors]\nalternates = [\"http://127.0.0.1:1\"]\n\
+         check_interval = \"1s\"\ncheck_timeout = \"1s\"\n",
         config(up, "")
     );
     let (mirror, admin) = mirror_with_admin(&toml).await;
+    for _ in 0..50 {
+        if admin_metrics(admin).await.contains("newsmirror_mirror_up{") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let c = client();
     let _ = fetch(mirror, "/a.html").await.bytes().await;
     let purge = c

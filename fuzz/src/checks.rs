@@ -86,7 +86,9 @@ pub fn fixture_from(text: &str) -> Fixture {
     let sites = Site::all_from(&config).expect("the fixed sites are valid");
     let rules = sites
         .iter()
-        .map(|s| std::sync::Arc::new(SiteRules::new(s, "").expect("the fixed selectors compile")))
+        .map(|s| {
+            std::sync::Arc::new(SiteRules::new(s, "", "").expect("the fixed selectors compile"))
+        })
         .collect();
     let mapper = Arc::new(UrlMapper::for_server(&sites, &config.server));
     Fixture {

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 use url::Url;
 
-pub use units::{ByteSize, Cidr, Dur, Secret, resolve_env};
+pub use units::{ByteSize, Cidr, Dur, Secret, ed25519_seed, resolve_env};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -38,16 +38,49 @@ pub struct Config {
     pub sites: Vec<SiteConfig>,
 }
 
-/// `[mirrors]`: the other origins that serve this same mirror. So far the
-/// onion address (`Onion-Location`); `alternates` and `signing_key` (the
-/// signed mirror list) are not read yet, and are refused rather than
-/// ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[mirrors]`: the other origins that serve this same mirror (same
+/// paths, same `server.signing_key`), listed at `/_/mirrors.json` and
+/// `/_/mirrors`, checked by this server, and where the service worker
+/// goes when this origin does not answer (`crate::mirrors`).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MirrorsConfig {
+    /// Other origins of this mirror: `https://host[:port]`, no path.
+    pub alternates: Vec<Url>,
     /// `http://<56 characters>.onion`: rewritten pages carry
     /// `Onion-Location` with the same path there.
     pub onion: Option<Url>,
+    /// Ed25519 secret key (the 32-byte seed, hex or base64): the list is
+    /// signed with it.
+    pub signing_key: Option<Secret>,
+    /// How often each alternate's `/_/healthz` is asked (added key).
+    pub check_interval: Dur,
+    /// How long one check may take (added key).
+    pub check_timeout: Dur,
+    /// The language of the mirror list's page and the failover banner:
+    /// `en`, `zh`, `ru`, `fa`, `es`; by default guessed from the first
+    /// site's nav labels and footer (added key).
+    pub lang: Option<String>,
+}
+
+impl Default for MirrorsConfig {
+    fn default() -> Self {
+        MirrorsConfig {
+            alternates: Vec::new(),
+            onion: None,
+            signing_key: None,
+            check_interval: Dur::secs(60),
+            check_timeout: Dur::secs(5),
+            lang: None,
+        }
+    }
+}
+
+impl MirrorsConfig {
+    /// Whether there is any other origin to name.
+    pub fn any(&self) -> bool {
+        !self.alternates.is_empty() || self.onion.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -515,6 +548,7 @@ impl Config {
                     .into(),
             ));
         }
+        errors.extend(validate_mirrors(&self.mirrors));
         if let Some(proxy) = &self.upstream.proxy
             && let Err(reason) = crate::outbound_proxy::Proxy::parse(proxy)
         {
@@ -583,6 +617,55 @@ impl Config {
         }
         errors
     }
+}
+
+fn validate_mirrors(m: &MirrorsConfig) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    for (i, alt) in m.alternates.iter().enumerate() {
+        if !matches!(alt.scheme(), "http" | "https")
+            || alt.host_str().is_none()
+            || alt.path() != "/"
+            || alt.query().is_some()
+            || alt.fragment().is_some()
+            || !alt.username().is_empty()
+            || alt.password().is_some()
+        {
+            errors.push((
+                format!("mirrors.alternates[{i}]"),
+                "must be an http(s) origin without a path, such as \"https://m2.example.net\""
+                    .into(),
+            ));
+        }
+        if m.alternates[..i].contains(alt) {
+            errors.push((format!("mirrors.alternates[{i}]"), "is listed twice".into()));
+        }
+    }
+    if let Some(key) = &m.signing_key
+        && let Err(reason) = units::ed25519_seed(key.expose())
+    {
+        errors.push(("mirrors.signing_key".into(), reason));
+    }
+    if m.check_interval.get() < std::time::Duration::from_secs(1) {
+        errors.push((
+            "mirrors.check_interval".into(),
+            "must be at least 1s".into(),
+        ));
+    }
+    if m.check_timeout.get().is_zero() || m.check_timeout.get() > m.check_interval.get() {
+        errors.push((
+            "mirrors.check_timeout".into(),
+            "must be more than 0 and at most mirrors.check_interval".into(),
+        ));
+    }
+    if let Some(lang) = &m.lang
+        && crate::lang::Lang::from_code(lang).is_none()
+    {
+        errors.push((
+            "mirrors.lang".into(),
+            format!("must be one of {}", crate::lang::Lang::CODES.join(", ")),
+        ));
+    }
+    errors
 }
 
 fn validate_site(site: &SiteConfig) -> Vec<(String, String)> {

@@ -235,6 +235,30 @@ pub fn resolve_env(raw: &str) -> Result<String, String> {
     }
 }
 
+/// An Ed25519 secret key's 32-byte seed, written as 64 hex digits or in
+/// base64 (standard or URL-safe, padded or not).
+pub fn ed25519_seed(text: &str) -> Result<[u8; 32], String> {
+    use base64::Engine;
+    let t = text.trim();
+    let bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..32)
+            .map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<u8>, String>>()?
+    } else {
+        let unpadded = t.trim_end_matches('=');
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(unpadded)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(unpadded))
+            .map_err(|_| "must be 32 bytes as 64 hex digits or base64".to_owned())?
+    };
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+        format!(
+            "must be a 32-byte Ed25519 seed (64 hex digits or base64); this is {} bytes",
+            bytes.len()
+        )
+    })
+}
+
 /// An address range: "10.0.0.0/8", "::1/128", or a single address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cidr(pub IpNet);

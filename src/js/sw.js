@@ -20,7 +20,10 @@ self.addEventListener('fetch', (event) => {
     if (request.mode === 'navigate' && request.method === 'GET') {
       const headers = new Headers(request.headers);
       headers.set('X-Newsmirror-Worker', '1');
-      event.respondWith(fetch(new Request(request, { headers })));
+      const own = new Request(request, { headers });
+      event.respondWith(ALTERNATES.length ? navigate(event, own) : fetch(own));
+    } else if (ALTERNATES.length && request.method === 'GET' && url.pathname !== '/_/sw.js') {
+      event.respondWith(resource(request));
     }
     return;
   }

@@ -67,6 +67,9 @@ pub struct FetchRequest<'a> {
     pub mode: Mode,
     /// Validators of a stored entry, for a conditional fill.
     pub conditional: Option<&'a Validators>,
+    /// The reader came in under the onion name (`[mirrors] onion`): the
+    /// answer's absolute URLs are on the onion origin.
+    pub onion: bool,
 }
 
 /// What kind of mirror route a request came in on.
@@ -81,12 +84,14 @@ pub enum Target {
 }
 
 impl Target {
-    /// Its part of the cache key.
-    fn key_label(self) -> &'static str {
-        match self {
-            Target::Page => "page",
-            Target::Asset => "asset",
-            Target::Image => "img",
+    /// Its part of the cache key. A page answered under the onion name
+    /// is stored apart: its absolute URLs (canonical, `og:url`) differ.
+    fn key_label(self, onion: bool) -> &'static str {
+        match (self, onion) {
+            (Target::Page, false) => "page",
+            (Target::Page, true) => "page-onion",
+            (Target::Asset, _) => "asset",
+            (Target::Image, _) => "img",
         }
     }
 }
@@ -105,6 +110,8 @@ struct Exchange {
     trusted_peer: bool,
     /// The path the reader asked for (for `Surrogate-Key`).
     mirror_path: String,
+    /// Under the onion name ([`FetchRequest::onion`]).
+    onion: bool,
 }
 
 impl Exchange {
@@ -127,9 +134,15 @@ pub async fn serve(
         // What upstream may negotiate on: the first language tag, in the key.
         crate::headers::first_language(&mut parts.headers);
     }
+    let onion = app.is_onion_host(
+        parts
+            .extensions
+            .get::<ClientView>()
+            .and_then(|v| v.host.as_deref()),
+    );
     let lookup = match app.cache.as_ref() {
         Some(cache) => {
-            let primary = CacheKey::primary(&site.name, target.key_label(), url.as_str());
+            let primary = CacheKey::primary(&site.name, target.key_label(onion), url.as_str());
             let now = cache.clock.now();
             cache
                 .lookup(primary, site.kind, &parts.method, &parts.headers, now)
@@ -151,6 +164,7 @@ pub async fn serve(
         target,
         headers: parts.headers.clone(),
         mirror_path: parts.uri.path().to_owned(),
+        onion,
     };
     match lookup {
         Lookup::Fresh { key, entry } => {
@@ -207,8 +221,12 @@ async fn invalidate_after_unsafe(
             _ => None,
         });
     for url in urls {
-        let primary = CacheKey::primary(&ex.site.name, ex.target.key_label(), url.as_str());
-        cache.invalidate(primary).await;
+        for onion in [false, true] {
+            let label = ex.target.key_label(onion);
+            cache
+                .invalidate(CacheKey::primary(&ex.site.name, label, url.as_str()))
+                .await;
+        }
     }
 }
 
@@ -251,6 +269,7 @@ impl Exchange {
             trusted_peer: self.trusted_peer,
             mode,
             conditional,
+            onion: self.onion,
         }
     }
 }

@@ -80,8 +80,10 @@ pub(super) async fn prepare(
         ref method,
         headers: reader_headers,
         mode,
+        onion,
         ..
     } = *req;
+    let mapper = app.mapper_for(onion);
     let UpstreamResponse {
         status,
         headers: up_headers,
@@ -140,18 +142,27 @@ pub(super) async fn prepare(
         } else {
             place
         };
-        let mapped = app.mapper.map(site.id, url, u, place);
+        let mapped = mapper.map(site.id, url, u, place);
         leaves_the_mirror |= matches!(mapped, Mapped::External(_));
         mapped.into_replacement()
     });
     if rewriting == Some(Rewriting::Html) {
-        headers::mirror_page_headers(&mut out_headers, site.csp, site.scripts_removed());
-        // The same page at the onion address (Tor Browser offers it).
-        if let Some(onion) = &app.config.mirrors.onion
-            && let Mapped::Mirror(path) = app.mapper.map(site.id, url, url.as_str(), Place::Link)
+        headers::mirror_page_headers(
+            &mut out_headers,
+            site.csp,
+            site.scripts_removed(),
+            &app.worker.policy_scripts_removed,
+        );
+        // The same page at the onion address (Tor Browser offers it),
+        // unless this is that address.
+        if let Some(onion_url) = &app.config.mirrors.onion
+            && !onion
+            && let Mapped::Mirror(path) = mapper.map(site.id, url, url.as_str(), Place::Link)
             && path.starts_with('/')
-            && let Ok(v) =
-                HeaderValue::from_str(&format!("{}{path}", onion.as_str().trim_end_matches('/')))
+            && let Ok(v) = HeaderValue::from_str(&format!(
+                "{}{path}",
+                onion_url.as_str().trim_end_matches('/')
+            ))
         {
             out_headers.insert(HeaderName::from_static("onion-location"), v);
         }
@@ -202,7 +213,7 @@ pub(super) async fn prepare(
             (BodyHandling::Rewritten, Some(kind), Ok(c)) => {
                 let reader = pipeline::decoded(body, &c).await?;
                 let charset = headers::charset_of(up_headers.get(header::CONTENT_TYPE));
-                let ctx = PageContext::new(app.mapper.clone(), site.clone(), url.clone());
+                let ctx = PageContext::new(mapper.clone(), site.clone(), url.clone());
                 let rewrite = match kind {
                     Rewriting::Html => {
                         Rewrite::html(ctx, app.rules(site), charset.as_deref(), limit)

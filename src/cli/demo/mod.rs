@@ -73,6 +73,17 @@ pub async fn run(listen: Option<SocketAddr>) -> Result<(), DemoError> {
         }
     };
     let addr = listener.local_addr()?;
+    // The second mirror, each the other's alternate ([mirrors]): the next
+    // port when it is free, any free port otherwise.
+    let second = match TcpListener::bind((addr.ip(), addr.port().wrapping_add(1))).await {
+        Ok(l) if addr.port() != 0 && addr.port() != u16::MAX => l,
+        _ => TcpListener::bind((addr.ip(), 0)).await?,
+    };
+    let second_addr = second.local_addr()?;
+    let mut second_config = config.clone();
+    second_config.server.admin_listen = None;
+    config.mirrors.alternates = vec![origin(second_addr)?];
+    second_config.mirrors.alternates = vec![origin(addr)?];
     // The admin port is optional for a demo: if it is taken, go without.
     let mut admin_refused = None;
     let admin = match config.server.admin_listen {
@@ -87,11 +98,16 @@ pub async fn run(listen: Option<SocketAddr>) -> Result<(), DemoError> {
     };
     let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
     let app = App::new(config)?;
+    let second_app = App::new(second_config)?;
     println!(
         "newsmirror demo: the sample news site runs on http://{upstream_addr} (host names *.test),"
     );
     println!("and its mirror on http://{addr}/ -- open that in a browser.");
     println!("Try http://{addr}/news/ and an article; press Ctrl-C to stop.");
+    println!(
+        "A second mirror, the first one's alternate, runs at http://{second_addr}/: type a \
+         and Enter to stop the first (b for the second), and the browser moves to the other."
+    );
     if let Some(a) = admin_addr {
         println!("Metrics: http://{a}/metrics");
     }
@@ -100,6 +116,45 @@ pub async fn run(listen: Option<SocketAddr>) -> Result<(), DemoError> {
         // rather than run without metrics silently.
         println!("No metrics: the admin port is taken ({why}); the mirror runs without it.");
     }
-    server::run(app, listener, admin, server::shutdown_signal()).await?;
+    let (stop_first, first_stopped) = tokio::sync::watch::channel(false);
+    let (stop_second, second_stopped) = tokio::sync::watch::channel(false);
+    // A thread, not the runtime's stdin: a read blocked on the terminal
+    // must not hold up the process's exit on Ctrl-C.
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            match line.trim() {
+                "a" => {
+                    println!("stopping the first mirror (http://{addr}/)");
+                    let _ = stop_first.send(true);
+                }
+                "b" => {
+                    println!("stopping the second mirror (http://{second_addr}/)");
+                    let _ = stop_second.send(true);
+                }
+                _ => {}
+            }
+        }
+        // No terminal (or it closed): the mirrors run until Ctrl-C. The
+        // senders must outlive them ("stopped" is never signalled).
+        std::mem::forget((stop_first, stop_second));
+    });
+    let until = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        tokio::select! {
+            _ = server::shutdown_signal() => {}
+            _ = stopped.wait_for(|s| *s) => {}
+        }
+    };
+    let (first, second) = tokio::join!(
+        server::run(app, listener, admin, until(first_stopped)),
+        server::run(second_app, second, None, until(second_stopped)),
+    );
+    first?;
+    second?;
     Ok(())
+}
+
+fn origin(addr: SocketAddr) -> Result<Url, DemoError> {
+    Url::parse(&format!("http://{addr}"))
+        .map_err(|e| DemoError::Io(std::io::Error::other(format!("demo mirror origin: {e}"))))
 }
