@@ -104,9 +104,13 @@ impl Mirrors {
             }
         };
         let proxied = config.upstream.proxy.is_some();
+        let this = config.server.public_url.as_ref().map(origin_of);
+        // One list for every mirror is fine: this server's own origin in
+        // it is this server, not an alternate.
         let mut alternates: Vec<Mirror> = m
             .alternates
             .iter()
+            .filter(|u| this.as_deref() != Some(origin_of(u).as_str()))
             .map(|u| {
                 let kind = if is_onion(u) {
                     Kind::Onion
@@ -129,7 +133,7 @@ impl Mirrors {
             base64::engine::general_purpose::STANDARD.encode(k.public_key().as_ref())
         });
         let mirrors = Mirrors {
-            this: config.server.public_url.as_ref().map(origin_of),
+            this,
             alternates,
             key,
             public_key,
@@ -468,7 +472,7 @@ mod tests {
     #[test]
     fn the_list_names_every_origin_and_verifies_with_the_public_key() {
         let c = config(
-            "alternates = [\"https://b.example\", \"http://c.example:8080/\"]\n\
+            "alternates = [\"https://b.example\", \"https://a.example\", \"http://c.example:8080/\"]\n\
              onion = \"http://abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz2345.onion\"\n\
              signing_key = \"0101010101010101010101010101010101010101010101010101010101010101\"",
         );
@@ -482,7 +486,8 @@ mod tests {
             .iter()
             .filter_map(|e| e["url"].as_str())
             .collect();
-        assert_eq!(urls.len(), 4, "{v}");
+        assert_eq!(urls.len(), 4, "this server once, as itself: {v}");
+        assert_eq!(v["mirrors"][0]["this"], true);
         assert_eq!(urls[0], "https://a.example");
         assert_eq!(urls[2], "http://c.example:8080");
         assert_eq!(v["mirrors"][3]["kind"], "onion");

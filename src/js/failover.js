@@ -12,6 +12,8 @@ var TIMEOUT_MS = 8000;
 var SKIP_MS = 30000;
 var downUntil = 0;
 var answering = null;
+// The same list may be configured on every mirror: never this origin.
+ALTERNATES = ALTERNATES.filter(function (o) { return o !== self.location.origin; });
 
 function timed(input, init) {
   var ctl = new AbortController();
