@@ -1,8 +1,10 @@
-//! Character encodings: every page and stylesheet leaves the mirror as UTF-8.
+//! Character encodings: every page, stylesheet and feed leaves the mirror
+//! as UTF-8.
 //!
 //! The encoding is decided as a browser would: byte-order mark, then the
 //! `Content-Type` charset, then (HTML) `<meta charset>` in the first 1024
-//! bytes or (CSS) a leading `@charset`, then, for HTML with no declaration
+//! bytes, (CSS) a leading `@charset` or (XML) the XML declaration's
+//! `encoding`, then, for HTML with no declaration
 //! at all, chardetng's guess over the first bytes. Deciding may hold back
 //! the first bytes of a body, never more than [`SNIFF_LIMIT`].
 
@@ -19,6 +21,8 @@ const ENOUGH_NON_ASCII: usize = 1024;
 pub enum DocKind {
     Html,
     Css,
+    /// XML (feeds): the encoding of the XML declaration, else UTF-8.
+    Xml,
 }
 
 /// Turns a body in any encoding into UTF-8, piece by piece.
@@ -209,6 +213,17 @@ impl Transcoder {
                 }
                 Some(UTF_8)
             }
+            DocKind::Xml => {
+                if let Some(enc) = xml_declared(held) {
+                    return Some(enc);
+                }
+                // Undecided only while a declaration could still be coming.
+                let could_be = b"<?xml".starts_with(&held[..held.len().min(5)]);
+                if !eof && could_be && held.len() < PRESCAN_BYTES && !held.contains(&b'>') {
+                    return None;
+                }
+                Some(UTF_8)
+            }
             DocKind::Html => {
                 if held.len() < PRESCAN_BYTES && !eof {
                     return None;
@@ -286,6 +301,22 @@ fn html_equivalent(enc: &'static Encoding) -> &'static Encoding {
     } else {
         enc
     }
+}
+
+/// `<?xml ... encoding="label"?>` at the very start of an XML document.
+fn xml_declared(held: &[u8]) -> Option<&'static Encoding> {
+    let decl = held.strip_prefix(b"<?xml")?;
+    let end = decl.iter().take(PRESCAN_BYTES).position(|&b| b == b'>')?;
+    let decl = &decl[..end];
+    let at = decl.windows(8).position(|w| w == b"encoding")?;
+    let rest = &decl[at + 8..];
+    let eq = rest.iter().position(|&b| b == b'=')?;
+    let rest = &rest[eq + 1..];
+    let start = rest.iter().position(|&b| b == b'"' || b == b'\'')?;
+    let q = rest[start];
+    let value = &rest[start + 1..];
+    let close = value.iter().position(|&b| b == q)?;
+    Encoding::for_label(&value[..close]).map(html_equivalent)
 }
 
 /// `@charset "label";` at the very start of a stylesheet.

@@ -1157,7 +1157,7 @@ impl PageRewriter {
     /// The rewriter of a fragment of a page (a `<noscript>`'s content, an
     /// `srcdoc`): the page's rules, without what happens once per document
     /// (head, nav bar, footer).
-    fn fragment(ctx: Arc<PageContext>, rules: &Arc<SiteRules>) -> PageRewriter {
+    pub fn fragment(ctx: Arc<PageContext>, rules: &Arc<SiteRules>) -> PageRewriter {
         Self::build(ctx, rules, true)
     }
 

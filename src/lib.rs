@@ -42,6 +42,7 @@ pub mod css;
 pub mod error;
 pub mod escape;
 pub mod extract;
+pub mod feed;
 pub mod forwarded;
 pub mod headers;
 pub mod html;

@@ -103,6 +103,8 @@ pub enum Stage {
         urls: TextUrls,
         ctx: Arc<PageContext>,
     },
+    /// RSS, Atom, RDF (`crate::feed`).
+    Feed(Box<crate::feed::FeedRewriter>),
 }
 
 /// Decompressed bytes in, rewritten UTF-8 out; synchronous.
@@ -160,6 +162,22 @@ impl Rewrite {
         }
     }
 
+    /// A feed (RSS, Atom, RSS 1.0), or any XML answer that might be one.
+    pub fn feed(
+        ctx: Arc<PageContext>,
+        rules: &Arc<SiteRules>,
+        charset: Option<&str>,
+        limit: u64,
+    ) -> Self {
+        Rewrite {
+            transcoder: Transcoder::new(DocKind::Xml, charset, None),
+            stage: Stage::Feed(Box::new(crate::feed::FeedRewriter::new(ctx, rules.clone()))),
+            seen: 0,
+            limit,
+            utf8: Vec::new(),
+        }
+    }
+
     /// Takes the next decompressed bytes; appends rewritten output to `out`.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), BodyError> {
         self.seen += input.len() as u64;
@@ -195,6 +213,12 @@ impl Rewrite {
                 out.extend_from_slice(text.as_bytes());
                 Ok(())
             }
+            Stage::Feed(feed) => {
+                let mut text = String::new();
+                feed.finish(&mut text)?;
+                out.extend_from_slice(text.as_bytes());
+                Ok(())
+            }
         }
     }
 
@@ -218,6 +242,13 @@ impl Rewrite {
                 let text = String::from_utf8_lossy(utf8);
                 let mut s = String::with_capacity(text.len());
                 urls.feed(&text, &**ctx, &mut s);
+                out.extend_from_slice(s.as_bytes());
+                Ok(())
+            }
+            Stage::Feed(feed) => {
+                let text = String::from_utf8_lossy(utf8);
+                let mut s = String::with_capacity(text.len() + text.len() / 8);
+                feed.feed(&text, &mut s)?;
                 out.extend_from_slice(s.as_bytes());
                 Ok(())
             }

@@ -160,3 +160,44 @@ async fn demo_site_through_the_mirror_has_no_broken_links_and_no_leaks() {
         );
     }
 }
+
+/// The demo site's RSS feed: the section page names it (on the mirror),
+/// and through the mirror every entry links to the mirror and every image
+/// in it is the mirror's.
+#[tokio::test]
+async fn the_demo_section_names_its_feed_and_the_feed_is_the_mirrors() {
+    let mirror = demo_mirror().await;
+    let (_, _, section) = get_text(mirror, "/news/").await;
+    assert!(
+        section.contains(
+            "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"演示新闻网\" href=\"/news/feed.xml\">"
+        ),
+        "the feed link, mapped: {section}"
+    );
+    let (status, h, body) = get_text(mirror, "/news/feed.xml").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/rss+xml")
+    );
+    for host in demo::site::HOSTS {
+        assert!(
+            !body.contains(&format!("//{host}")),
+            "{host} left in: {body}"
+        );
+    }
+    let feed = feed_rs::parser::parse(body.as_bytes()).expect("a valid feed");
+    assert_eq!(feed.entries.len(), demo::site::ARTICLES.len());
+    for (entry, path) in feed.entries.iter().zip(demo::site::ARTICLES) {
+        assert_eq!(entry.links[0].href, *path);
+        let summary = &entry.summary.as_ref().expect("a description").content;
+        assert!(
+            summary.contains("<img src=\"/_/asset/img.demo-news.test/"),
+            "{summary}"
+        );
+        let (status, _, _) = get_text(mirror, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+}

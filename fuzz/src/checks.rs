@@ -527,10 +527,10 @@ const HOSTS: &[Option<&str>] = &[None, Some("www.u.test"), Some("www.x.com.tw"),
 /// for HTML whenever the input is; for both, chunking changes nothing.
 pub fn charset(data: &[u8]) {
     let ([flags, a, b], body) = split_control::<3>(data);
-    let kind = if flags & 1 == 0 {
-        DocKind::Html
-    } else {
-        DocKind::Css
+    let kind = match (flags & 1, flags & 0x80) {
+        (0, _) => DocKind::Html,
+        (_, 0) => DocKind::Css,
+        _ => DocKind::Xml,
     };
     let header = CHARSETS[usize::from(flags >> 1) % CHARSETS.len()];
     let host = HOSTS[usize::from(flags >> 5) % HOSTS.len()];
@@ -553,7 +553,7 @@ pub fn charset(data: &[u8]) {
         whole_enc.map(|e| e.name()),
         "chunking changed the encoding ({kind:?}, header {header:?})"
     );
-    if kind == DocKind::Css || std::str::from_utf8(body).is_ok() && header.is_none() {
+    if kind != DocKind::Html || std::str::from_utf8(body).is_ok() && header.is_none() {
         assert!(
             std::str::from_utf8(&chunked).is_ok(),
             "{kind:?} output is not UTF-8 (header {header:?})"
@@ -615,6 +615,7 @@ pub fn run_pipeline<'a>(
     let mut rewrite = match kind {
         DocKind::Html => Rewrite::html(ctx, rules, charset, f.limit),
         DocKind::Css => Rewrite::css(ctx, charset, f.limit),
+        DocKind::Xml => Rewrite::feed(ctx, rules, charset, f.limit),
     };
     let mut out = Vec::new();
     for piece in pieces {
@@ -629,19 +630,22 @@ pub fn run_pipeline<'a>(
 /// change the output.
 pub fn pipeline(data: &[u8]) {
     let ([flags, a, b], body) = split_control::<3>(data);
-    let kind = if flags & 1 == 0 {
-        DocKind::Html
-    } else {
-        DocKind::Css
+    let kind = match (flags & 1, flags & 0x80) {
+        (0, _) => DocKind::Html,
+        (_, 0) => DocKind::Css,
+        _ => DocKind::Xml,
     };
     let page = usize::from(flags >> 1) & 3;
     let charset = CHARSETS[usize::from(flags >> 3) % CHARSETS.len()];
     let whole = run_pipeline(kind, page, charset, [body]);
     let chunked = run_pipeline(kind, page, charset, Chunker::new(a, b).cut(body));
-    if kind == DocKind::Css
+    if matches!(kind, DocKind::Css | DocKind::Xml)
         && let Ok(out) = &whole
     {
-        assert!(std::str::from_utf8(out).is_ok(), "CSS output is not UTF-8");
+        assert!(
+            std::str::from_utf8(out).is_ok(),
+            "{kind:?} output is not UTF-8"
+        );
     }
     assert!(
         whole == chunked,

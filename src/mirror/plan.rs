@@ -49,6 +49,23 @@ enum Rewriting {
     Css,
     /// JavaScript and JSON: URLs of served hosts in the text.
     Text,
+    /// RSS, Atom, RSS 1.0 (and XML that may be one: `crate::feed` looks
+    /// at the root element).
+    Feed,
+}
+
+/// Feed types, and the generic XML ones a feed is often served as.
+fn is_feed_or_xml(media: &str) -> bool {
+    matches!(
+        media,
+        "application/rss+xml"
+            | "application/atom+xml"
+            | "application/rdf+xml"
+            | "application/feed+xml"
+            | "text/xml"
+            | "application/xml"
+            | "text/rss+xml"
+    )
 }
 
 /// JavaScript and JSON types (web app manifests, JSON-LD, API answers).
@@ -104,6 +121,8 @@ pub(super) async fn prepare(
         Some(Rewriting::Css)
     } else if is_script_or_json(&media) {
         Some(Rewriting::Text)
+    } else if is_feed_or_xml(&media) {
+        Some(Rewriting::Feed)
     } else {
         None
     };
@@ -146,6 +165,14 @@ pub(super) async fn prepare(
         leaves_the_mirror |= matches!(mapped, Mapped::External(_));
         mapped.into_replacement()
     });
+    if rewriting == Some(Rewriting::Feed) {
+        // Opened in a browser, a feed runs nothing and loads only from the
+        // mirror (its XSLT included, mapped there by `crate::feed`).
+        out_headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(FEED_CSP),
+        );
+    }
     if rewriting == Some(Rewriting::Html) {
         headers::mirror_page_headers(
             &mut out_headers,
@@ -220,6 +247,9 @@ pub(super) async fn prepare(
                     }
                     Rewriting::Css => Rewrite::css(ctx, charset.as_deref(), limit),
                     Rewriting::Text => Rewrite::text(ctx, charset.as_deref(), limit),
+                    Rewriting::Feed => {
+                        Rewrite::feed(ctx, app.rules(site), charset.as_deref(), limit)
+                    }
                 };
                 let mut rx = pipeline::spawn_rewrite(reader, rewrite);
                 // The first chunk decides the status: a body that fails
@@ -250,6 +280,9 @@ pub(super) async fn prepare(
 /// `/_/asset/`: a script inside an SVG (or a stylesheet, a script, a PDF
 /// opened as a page) cannot run on the mirror's origin.
 pub const SANDBOX_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'";
+
+/// The policy of a rewritten feed (or XML) answer.
+pub const FEED_CSP: &str = "sandbox; default-src 'self'; script-src 'none'; object-src 'none'";
 
 /// What `/_/img/` and `/_/asset/` do with an upstream answer.
 #[derive(Debug)]

@@ -381,6 +381,7 @@ fn method_allowed(req: &DemoRequest<'_>) -> bool {
 fn news(req: &DemoRequest<'_>) -> Response {
     match req.path {
         "/" | "/news/" => section_page(req),
+        "/news/feed.xml" => news_feed(),
         "/news" => redirect(StatusCode::MOVED_PERMANENTLY, "/news/"),
         "/latest" => latest_redirect(),
         "/search" => search_page(req.query),
@@ -466,7 +467,9 @@ fn section_page(req: &DemoRequest<'_>) -> Response {
         article_list(ARTICLE_TABLE.iter().skip(1)),
     ) + WEEKLY_BOX;
     let head = "<meta http-equiv=\"refresh\" content=\"300\">\n\
-        <link rel=\"canonical\" href=\"https://www.demo-news.test/news/\">\n";
+        <link rel=\"canonical\" href=\"https://www.demo-news.test/news/\">\n\
+        <link rel=\"alternate\" type=\"application/rss+xml\" title=\"演示新闻网\" \
+        href=\"https://www.demo-news.test/news/feed.xml\">\n";
     let html = page(title, "zh-CN", head, &main);
     let mut response = if accepts_gzip(req.headers) {
         gzip_html(html)
@@ -485,6 +488,39 @@ fn section_page(req: &DemoRequest<'_>) -> Response {
         "default-src 'self'; img-src 'self' data: https://img.demo-news.test https://photos.wirefeed.test",
     );
     response
+}
+
+/// `/news/feed.xml`: the section as RSS 2.0, every URL absolute on the
+/// site's hosts (the mirror maps them), teasers as CDATA HTML.
+fn news_feed() -> Response {
+    let items: String = ARTICLE_TABLE
+        .iter()
+        .map(|a| {
+            format!(
+                "<item><title>{title}</title>\
+                 <link>https://{NEWS}{path}</link>\
+                 <guid isPermaLink=\"true\">https://{NEWS}{path}</guid>\
+                 <pubDate>{date}</pubDate>\
+                 <description><![CDATA[<p><img src=\"{thumb}\" alt=\"\"> {teaser}</p>]]></description>\
+                 <enclosure url=\"{lead}\" type=\"image/jpeg\" length=\"0\"/>\
+                 </item>\n",
+                title = escape(a.title),
+                path = a.path,
+                date = a.last_modified,
+                thumb = a.thumb,
+                lead = a.lead,
+                teaser = escape(a.teaser),
+            )
+        })
+        .collect();
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\"><channel>\n\
+         <title>演示新闻网 Demo News</title><link>https://{NEWS}/news/</link>\
+         <atom:link href=\"https://{NEWS}/news/feed.xml\" rel=\"self\" type=\"application/rss+xml\"/>\
+         <description>演示新闻网的最新新闻</description><language>zh-CN</language>\n{items}</channel></rss>\n"
+    );
+    ok("application/rss+xml; charset=utf-8", PAGE_MAX_AGE, body)
 }
 
 const WEEKLY_BOX: &str = "\n<section class=\"weekly-box\"><h2>Demo Weekly</h2>\
