@@ -255,6 +255,8 @@ pub enum ApiError {
     BadUrl(String),
     #[error("unknown format {0:?}: use json or markdown")]
     BadFormat(String),
+    #[error("unknown feed format {0:?}: use atom, rss or json")]
+    BadFeedFormat(String),
     #[error("{0:?} is not a mirrored site")]
     NotMirrored(String),
     #[error("an asset or image URL is not an article page")]
@@ -285,6 +287,7 @@ impl ApiError {
             ApiError::MissingUrl
             | ApiError::BadUrl(_)
             | ApiError::BadFormat(_)
+            | ApiError::BadFeedFormat(_)
             | ApiError::NotAPage => StatusCode::BAD_REQUEST,
             ApiError::NotMirrored(_) => StatusCode::FORBIDDEN,
             ApiError::UpstreamStatus(s) if matches!(s.as_u16(), 404 | 410) => *s,
@@ -479,7 +482,7 @@ pub fn page_url(mapper: &UrlMapper, mirror_path: &str) -> Url {
 /// Fetches the mirror's rewritten page for `original` through the normal
 /// page path (cache included), following redirects that stay on the mirror.
 /// Returns the final page's site, original URL and mirror path, and its HTML.
-async fn fetch_page(
+pub(crate) async fn fetch_page(
     app: &Arc<App>,
     site: &Arc<Site>,
     original: Url,
@@ -565,17 +568,20 @@ async fn fetch_page(
 )]
 pub struct ApiDoc;
 
-/// The description as served at `/_/api/openapi.json`.
-pub fn openapi_json() -> String {
+/// The description as served at `/_/api/openapi.json`: this module's
+/// paths and those in `more` (the section API's, which imports this one).
+pub fn openapi_json(more: impl IntoIterator<Item = utoipa::openapi::OpenApi>) -> String {
     let mut doc = ApiDoc::openapi();
+    for m in more {
+        doc.merge(m);
+    }
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// `GET /_/api/openapi.json`.
-pub async fn openapi() -> Response {
-    static JSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(openapi_json);
-    let mut r = JSON.as_str().into_response();
+/// The answer of `GET /_/api/openapi.json` for a description.
+pub fn openapi_answer(json: &'static str) -> Response {
+    let mut r = json.into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -49,6 +49,8 @@ pub struct App {
     pub csp: crate::csp_report::CspReports,
     /// `[mirrors]`: the other origins, their health, the signed list.
     pub mirrors: Arc<crate::mirrors::Mirrors>,
+    /// Feeds made from section pages, kept for a few minutes.
+    pub feeds: crate::feed::FeedCache,
 }
 
 /// Why the server cannot start with a (valid) configuration.
@@ -118,6 +120,7 @@ impl App {
             })
             .collect();
         Ok(Arc::new(App {
+            feeds: crate::feed::feed_cache(),
             onion,
             mirrors,
             site_upstreams,

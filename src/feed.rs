@@ -571,6 +571,64 @@ fn declared_utf8(pi: &str) -> std::borrow::Cow<'_, str> {
     format!("{}{q}UTF-8{q}{}", &pi[..start], &value[close + 2..]).into()
 }
 
+// ---------------------------------------------------------------------------
+// Feeds the mirror makes (`crate::section`): their formats and where they
+// are kept (here rather than there, so that `App` can hold them without
+// naming the handlers' module).
+// ---------------------------------------------------------------------------
+
+/// How long a generated feed is kept (and what `Cache-Control` says).
+pub const FEED_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+/// Generated feeds kept at once.
+const FEEDS_KEPT: u64 = 256;
+
+/// The generated feeds, by section URL and format.
+pub type FeedCache =
+    moka::future::Cache<(String, Format), std::sync::Arc<(http::HeaderValue, String)>>;
+
+pub fn feed_cache() -> FeedCache {
+    moka::future::Cache::builder()
+        .max_capacity(FEEDS_KEPT)
+        .time_to_live(FEED_TTL)
+        .build()
+}
+
+/// A generated feed's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    Atom,
+    Rss,
+    Json,
+}
+
+impl Format {
+    /// `None` (the default) is Atom; an unknown name is `Err` with it.
+    pub fn parse(s: Option<&str>) -> Result<Format, String> {
+        match s {
+            None | Some("atom") => Ok(Format::Atom),
+            Some("rss") => Ok(Format::Rss),
+            Some("json") => Ok(Format::Json),
+            Some(other) => Err(other.to_owned()),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Atom => "atom",
+            Format::Rss => "rss",
+            Format::Json => "json",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

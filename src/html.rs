@@ -800,9 +800,38 @@ impl PageContext {
 
     fn on_head(&self, el: &mut Element, head: &str) -> HandlerResult {
         if !self.head_done.swap(true, Ordering::Relaxed) {
-            el.prepend(head, ContentType::Html);
+            el.prepend(&self.with_feed_link(head), ContentType::Html);
         }
         Ok(())
+    }
+
+    /// `head`, and on a section page (one the nav bar links: the nav items
+    /// are the site's sections) a link to the feed the mirror makes of it
+    /// (`/_/feed`), so that feed readers find one.
+    fn with_feed_link<'a>(&self, head: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.site.nav.is_empty() {
+            return head.into();
+        }
+        let Mapped::Mirror(path) = self.mapper.map(
+            self.site.id,
+            &self.page_url,
+            self.page_url.as_str(),
+            Place::Link,
+        ) else {
+            return head.into();
+        };
+        let Some(item) = self.site.nav.iter().find(|n| n.href.trim() == path) else {
+            return head.into();
+        };
+        let query: String =
+            percent_encoding::utf8_percent_encode(&path, percent_encoding::NON_ALPHANUMERIC)
+                .collect();
+        format!(
+            "{head}<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{}\" href=\"{}?url={query}\">",
+            escape_attr(&item.label),
+            crate::routes::FEED
+        )
+        .into()
     }
 
     /// `head`: what `<head>` would have got, for a page without one.
@@ -812,7 +841,7 @@ impl PageContext {
         }
         let mut top = String::new();
         if !self.head_done.swap(true, Ordering::Relaxed) {
-            top.push_str(head);
+            top.push_str(&self.with_feed_link(head));
         }
         top.push_str(&self.site.nav_html);
         el.prepend(&top, ContentType::Html);

@@ -55,6 +55,7 @@ pub mod pipeline;
 pub mod request_id;
 pub mod router;
 pub mod routes;
+pub mod section;
 pub mod server;
 pub mod site;
 pub mod text_urls;

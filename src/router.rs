@@ -34,7 +34,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route(routes::MIRRORS_JSON, get(mirrors_json))
         .route(routes::MIRRORS_PAGE, get(mirrors_page))
         .route(routes::API_ARTICLE, get(crate::api::article))
-        .route(routes::API_OPENAPI, get(crate::api::openapi))
+        .route(routes::API_OPENAPI, get(openapi))
+        .route(routes::API_SECTION, get(crate::section::section))
+        .route(routes::FEED, get(crate::section::feed))
         .route(routes::CSP_REPORT, post(csp_report))
         .route(routes::ASSET_PREFIX, any(mirror::asset))
         .route(
@@ -93,6 +95,15 @@ fn allow_other_mirrors(response: &mut Response) {
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("*"),
     );
+}
+
+/// `GET /_/api/openapi.json`: the article and section APIs.
+async fn openapi() -> Response {
+    use utoipa::OpenApi;
+    static JSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        crate::api::openapi_json([crate::section::SectionDoc::openapi()])
+    });
+    crate::api::openapi_answer(JSON.as_str())
 }
 
 /// `GET /_/mirrors.json`: the list as last published, its signature in

@@ -26,6 +26,10 @@ pub const MIRRORS_PAGE: &str = "/_/mirrors";
 pub const API_PREFIX: &str = "/_/api/";
 /// The article API.
 pub const API_ARTICLE: &str = "/_/api/article";
+/// The section API.
+pub const API_SECTION: &str = "/_/api/section";
+/// A feed generated from a section page.
+pub const FEED: &str = "/_/feed";
 /// The API's OpenAPI document.
 pub const API_OPENAPI: &str = "/_/api/openapi.json";
 /// Where browsers send CSP violation reports.
@@ -56,6 +60,8 @@ mod tests {
             IMAGE_PREFIX,
             MIRRORS_JSON,
             MIRRORS_PAGE,
+            API_SECTION,
+            FEED,
         ] {
             assert!(path.starts_with(RESERVED), "{path}");
         }

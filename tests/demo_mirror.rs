@@ -201,3 +201,34 @@ async fn the_demo_section_names_its_feed_and_the_feed_is_the_mirrors() {
         assert_eq!(status, StatusCode::OK, "{path}");
     }
 }
+
+/// The demo's section page through the section API: every article it
+/// lists, in order, with its teaser image; and its generated feed.
+#[tokio::test]
+async fn the_demo_section_as_data_and_as_a_generated_feed() {
+    let mirror = demo_mirror().await;
+    let (status, _, body) = get_text(mirror, "/_/api/section?url=/news/").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let s: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let urls: Vec<&str> = s["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["url"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = demo::site::ARTICLES.to_vec();
+    assert_eq!(urls, expected, "{s}");
+    for a in s["articles"].as_array().unwrap() {
+        assert!(
+            a["lead_image"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("/_/asset/img.demo-news.test/")),
+            "{a}"
+        );
+        assert!(a["excerpt"].is_string(), "{a}");
+    }
+    let (status, _, feed) = get_text(mirror, "/_/feed?url=/news/&format=rss").await;
+    assert_eq!(status, StatusCode::OK);
+    let feed = feed_rs::parser::parse(feed.as_bytes()).expect("a valid feed");
+    assert_eq!(feed.entries.len(), expected.len());
+}

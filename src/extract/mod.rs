@@ -32,6 +32,7 @@ pub mod markdown;
 mod media;
 mod meta;
 mod output;
+pub mod section;
 mod selector;
 mod tags;
 mod text;
