@@ -257,6 +257,10 @@ pub enum ApiError {
     BadFormat(String),
     #[error("unknown feed format {0:?}: use atom, rss or json")]
     BadFeedFormat(String),
+    #[error("{0}")]
+    BadQuery(String),
+    #[error("no site is named {0:?}")]
+    NoSuchSite(String),
     #[error("{0:?} is not a mirrored site")]
     NotMirrored(String),
     #[error("an asset or image URL is not an article page")]
@@ -288,7 +292,9 @@ impl ApiError {
             | ApiError::BadUrl(_)
             | ApiError::BadFormat(_)
             | ApiError::BadFeedFormat(_)
+            | ApiError::BadQuery(_)
             | ApiError::NotAPage => StatusCode::BAD_REQUEST,
+            ApiError::NoSuchSite(_) => StatusCode::NOT_FOUND,
             ApiError::NotMirrored(_) => StatusCode::FORBIDDEN,
             ApiError::UpstreamStatus(s) if matches!(s.as_u16(), 404 | 410) => *s,
             ApiError::UpstreamFailed(s) => *s,

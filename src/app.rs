@@ -51,6 +51,12 @@ pub struct App {
     pub mirrors: Arc<crate::mirrors::Mirrors>,
     /// Feeds made from section pages, kept for a few minutes.
     pub feeds: crate::feed::FeedCache,
+    /// Article views, counted without identifying readers, and the titles
+    /// of the viewed articles.
+    pub views: crate::popular::Views,
+    /// By site: its `newsmirror_article_views` counter.
+    pub view_counters: Vec<prometheus_client::metrics::counter::Counter>,
+    pub titles: crate::popular::TitleCache,
 }
 
 /// Why the server cannot start with a (valid) configuration.
@@ -121,6 +127,19 @@ impl App {
             .collect();
         Ok(Arc::new(App {
             feeds: crate::feed::feed_cache(),
+            views: crate::popular::Views::new(),
+            view_counters: sites
+                .iter()
+                .map(|s| {
+                    metrics
+                        .page_views
+                        .get_or_create(&crate::metrics::SiteLabels {
+                            site: s.name.clone(),
+                        })
+                        .clone()
+                })
+                .collect(),
+            titles: crate::popular::title_cache(),
             onion,
             mirrors,
             site_upstreams,

@@ -52,6 +52,7 @@ pub mod mirror;
 pub mod mirrors;
 pub mod outbound_proxy;
 pub mod pipeline;
+pub mod popular;
 pub mod request_id;
 pub mod router;
 pub mod routes;

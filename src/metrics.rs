@@ -83,6 +83,12 @@ macro_rules! lower_case_label {
 /// a configured site's name or `unknown`, a known CSP directive or
 /// `other`, a host from a bounded table, a keyword, or `other`
 /// (`crate::csp_report`).
+/// A site, by its configured name.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SiteLabels {
+    pub site: String,
+}
+
 /// An alternate mirror (`[mirrors] alternates`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct MirrorLabels {
@@ -121,6 +127,7 @@ pub struct Metrics {
     pub csp_reports: Family<CspLabels, Counter>,
     pub csp_reports_dropped: Counter<u64, AtomicU64>,
     pub mirror_up: Family<MirrorLabels, Gauge>,
+    pub page_views: Family<SiteLabels, Counter>,
     pub mirror_checks: Family<MirrorCheckLabels, Counter>,
 }
 
@@ -211,7 +218,14 @@ impl Metrics {
             "Health checks of alternate mirrors, by mirror and result",
             mirror_checks.clone(),
         );
+        let page_views = Family::<SiteLabels, Counter>::default();
+        registry.register(
+            "article_views",
+            "Article pages answered to readers (GET, 200 or 304), by site; no reader is identified",
+            page_views.clone(),
+        );
         Metrics {
+            page_views,
             mirror_up,
             mirror_checks,
             registry,

@@ -36,6 +36,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(routes::API_ARTICLE, get(crate::api::article))
         .route(routes::API_OPENAPI, get(openapi))
         .route(routes::API_SECTION, get(crate::section::section))
+        .route(routes::API_POPULAR, get(crate::section::popular))
         .route(routes::FEED, get(crate::section::feed))
         .route(routes::CSP_REPORT, post(csp_report))
         .route(routes::ASSET_PREFIX, any(mirror::asset))

@@ -28,6 +28,8 @@ pub const API_PREFIX: &str = "/_/api/";
 pub const API_ARTICLE: &str = "/_/api/article";
 /// The section API.
 pub const API_SECTION: &str = "/_/api/section";
+/// The most read articles.
+pub const API_POPULAR: &str = "/_/api/popular";
 /// A feed generated from a section page.
 pub const FEED: &str = "/_/feed";
 /// The API's OpenAPI document.
@@ -61,6 +63,7 @@ mod tests {
             MIRRORS_JSON,
             MIRRORS_PAGE,
             API_SECTION,
+            API_POPULAR,
             FEED,
         ] {
             assert!(path.starts_with(RESERVED), "{path}");

@@ -1,6 +1,8 @@
 //! Section pages as data: `GET /_/api/section?url=U` (the articles a
-//! section page lists, as JSON) and `GET /_/feed?url=U&format=atom|rss|json`
-//! (the same as a feed, for sections whose site has none).
+//! section page lists, as JSON), `GET /_/feed?url=U&format=atom|rss|json`
+//! (the same as a feed, for sections whose site has none), and
+//! `GET /_/api/popular?site=S&window=1h|1d&limit=N` (the most read
+//! articles, from `crate::popular`'s counts, titled from the articles).
 //!
 //! The page is read as the mirror serves it (`api::fetch_page`: same
 //! cache, same rewriting), so every URL is already the mirror's; the
@@ -85,8 +87,8 @@ pub struct FeedQuery {
 /// The section API's part of `/_/api/openapi.json`.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(section),
-    components(schemas(SectionJson, TeaserJson)),
+    paths(section, popular),
+    components(schemas(SectionJson, TeaserJson, PopularJson, PopularArticleJson)),
     tags((name = "section", description = "The articles of section pages"))
 )]
 pub struct SectionDoc;
@@ -169,6 +171,141 @@ pub async fn feed(
         HeaderValue::from_static(crate::mirror::plan::FEED_CSP),
     );
     Ok(r)
+}
+
+/// Most articles `/_/api/popular` gives.
+pub const POPULAR_MAX: usize = 50;
+
+/// The most read articles of a site (`GET /_/api/popular`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Popular)]
+pub struct PopularJson {
+    pub site: String,
+    /// `1h` or `1d`.
+    pub window: &'static str,
+    pub articles: Vec<PopularArticleJson>,
+}
+
+/// One of the most read articles.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = PopularArticle)]
+pub struct PopularArticleJson {
+    /// Mirror URL of the article.
+    pub url: String,
+    #[schema(required = true)]
+    pub original_url: Option<String>,
+    /// The article's title; the path when it cannot be read.
+    pub title: String,
+    /// Views in the window.
+    pub views: u64,
+}
+
+/// The query of `GET /_/api/popular`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PopularQuery {
+    /// A site's configured name; the first site when absent.
+    #[param(example = "demo-news")]
+    site: Option<String>,
+    /// `1h` or `1d` (the default).
+    #[param(example = "1d")]
+    window: Option<String>,
+    /// How many, 1 to 50 (10 by default).
+    #[param(example = 10)]
+    limit: Option<usize>,
+}
+
+/// `GET /_/api/popular`.
+#[utoipa::path(
+    get,
+    path = "/_/api/popular",
+    tag = "section",
+    summary = "The most read articles of a site",
+    description = "Counted in memory from the article pages the mirror answered, by site and path only: no address, cookie or identifier of a reader is kept. Titles come from the articles, read through the cache.",
+    params(PopularQuery),
+    responses(
+        (status = 200, description = "The most read articles, most first", body = PopularJson),
+        (status = 400, description = "An unknown window or a limit out of range", body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such site", body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn popular(
+    State(app): State<Arc<App>>,
+    Query(query): Query<PopularQuery>,
+) -> Result<Response, ApiError> {
+    let site = match &query.site {
+        Some(name) => app.sites.iter().find(|s| &s.name == name),
+        None => app.sites.first(),
+    }
+    .cloned()
+    .ok_or_else(|| ApiError::NoSuchSite(query.site.clone().unwrap_or_default()))?;
+    let window = crate::popular::Window::parse(query.window.as_deref())
+        .ok_or_else(|| ApiError::BadQuery("window must be 1h or 1d".into()))?;
+    let limit = query.limit.unwrap_or(10);
+    if !(1..=POPULAR_MAX).contains(&limit) {
+        return Err(ApiError::BadQuery(format!(
+            "limit must be 1 to {POPULAR_MAX}"
+        )));
+    }
+    let top = app.views.top(site.id.0, window, limit, SystemTime::now());
+    let articles = futures_util::stream::iter(top)
+        .map(|(path, views)| {
+            let app = app.clone();
+            let site = site.clone();
+            async move {
+                let original = app.mapper.original_of(None, &path).map(|(_, u)| u);
+                let title = title_of(&app, &site, &path, original.as_ref()).await;
+                PopularArticleJson {
+                    url: app.mapper.absolute(&path),
+                    original_url: original.map(|u| u.to_string()),
+                    title,
+                    views,
+                }
+            }
+        })
+        .buffered(ENRICH_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
+    let mut r = axum::Json(PopularJson {
+        site: site.name.clone(),
+        window: window.name(),
+        articles,
+    })
+    .into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    Ok(r)
+}
+
+/// An article's title, read once an hour at most (the path when it cannot be).
+async fn title_of(
+    app: &Arc<App>,
+    site: &Arc<crate::site::Site>,
+    path: &str,
+    original: Option<&url::Url>,
+) -> String {
+    let key = (site.id.0, path.to_owned());
+    if let Some(t) = app.titles.get(&key).await {
+        return t.to_string();
+    }
+    let read = async {
+        let (site, _, mirror_path, html) =
+            api::fetch_page(app, site, original?.clone()).await.ok()?;
+        let page_url = api::page_url(&app.mapper, &mirror_path);
+        let article = api::extract_off_runtime(html, page_url, api::selectors(&site))
+            .await
+            .ok()?;
+        Some(article.title).filter(|t| !t.is_empty())
+    };
+    match read.await {
+        Some(title) => {
+            app.titles.insert(key, Arc::from(title.as_str())).await;
+            title
+        }
+        None => path.to_owned(),
+    }
 }
 
 fn required(url: Option<String>) -> Result<String, ApiError> {

@@ -205,3 +205,60 @@ async fn a_section_page_names_its_feed_and_an_article_does_not() {
     let (_, _, article) = get_text(m, "/world/2026/12/plain.html").await;
     assert!(!article.contains("/_/feed"), "{article}");
 }
+
+/// The most read articles after a known sequence of reads: article pages
+/// only (not sections, not HEAD, not errors), titled from the articles.
+#[tokio::test]
+async fn popular_lists_the_most_read_articles_after_known_reads() {
+    let (up, _) = upstream(site()).await;
+    let (m, admin) = mirror_with_admin(&config(up, "")).await;
+    for path in [
+        "/world/2026/12/rivers.html",
+        "/world/2026/12/plain.html",
+        "/world/2026/12/rivers.html",
+        "/world/",
+        "/world/2026/12/rivers.html?from=home",
+        "/world/2026/12/missing.html",
+        "/world/",
+    ] {
+        let _ = get_text(m, path).await;
+    }
+    let head = client()
+        .head(format!("http://{m}/world/2026/12/plain.html"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    let (status, _, body) = get_text(m, "/_/api/popular?window=1h").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let p: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(p["site"], "u");
+    assert_eq!(p["window"], "1h");
+    assert_eq!(
+        p["articles"],
+        serde_json::json!([
+            {"url": "/world/2026/12/rivers.html", "original_url": "https://www.u.test/world/2026/12/rivers.html", "title": "Rivers", "views": 3},
+            {"url": "/world/2026/12/plain.html", "original_url": "https://www.u.test/world/2026/12/plain.html", "title": "Plain", "views": 1},
+        ]),
+        "{p}"
+    );
+    let (_, _, body) = get_text(m, "/_/api/popular?site=u&window=1d&limit=1").await;
+    let p: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(p["articles"].as_array().unwrap().len(), 1);
+    assert_eq!(p["articles"][0]["views"], 3);
+    for (query, status) in [
+        ("window=2h", StatusCode::BAD_REQUEST),
+        ("limit=0", StatusCode::BAD_REQUEST),
+        ("limit=51", StatusCode::BAD_REQUEST),
+        ("site=nope", StatusCode::NOT_FOUND),
+    ] {
+        let (got, h, _) = get_text(m, &format!("/_/api/popular?{query}")).await;
+        assert_eq!(got, status, "{query}");
+        assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
+    }
+    let metrics = admin_metrics(admin).await;
+    assert!(
+        metrics.contains("newsmirror_article_views_total{site=\"u\"} 4"),
+        "{metrics}"
+    );
+}

@@ -36,9 +36,27 @@ pub async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
         return e.page(Some(&site));
     }
     let controlled = req.headers().contains_key(crate::worker::WORKER_HEADER);
+    // (A `Uri` clone shares its bytes: nothing is copied per request.)
+    let viewed = (req.method() == Method::GET && site.kind == crate::site::SiteKind::Mirror)
+        .then(|| req.uri().clone())
+        .filter(|u| crate::popular::is_article_path(u.path()));
     let mut response = serve(app.clone(), site.clone(), route.upstream, Target::Page, req)
         .await
         .unwrap_or_else(|e| e.page(Some(&site)));
+    if let Some(uri) = viewed
+        && matches!(response.status().as_u16(), 200 | 304)
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|ct| ct.as_bytes().starts_with(b"text/html"))
+    {
+        // Its site and path, nothing of the reader.
+        app.views
+            .record(site.id.0, uri.path(), std::time::SystemTime::now());
+        if let Some(counter) = app.view_counters.get(site.id.0) {
+            counter.inc();
+        }
+    }
     if controlled {
         worker_policy(&app, &mut response);
     }
