@@ -25,6 +25,12 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Html,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum LogFormat {
     Text,
     Json,
@@ -87,6 +93,44 @@ enum Command {
         url: Option<String>,
         /// The saved page, or - for standard input.
         file: PathBuf,
+    },
+    /// Write a static snapshot of a mirrored site (HTML that works from any
+    /// static host, or the seed's Markdown form), fetched through the mirror.
+    Export {
+        #[arg(
+            long,
+            env = "NEWSMIRROR_CONFIG",
+            default_value = "config/newsmirror.toml"
+        )]
+        config: PathBuf,
+        /// The site's configured name.
+        #[arg(long)]
+        site: String,
+        /// Where to start: mirror paths or original URLs (default: the
+        /// site's mount and its nav items). May be given more than once.
+        #[arg(long)]
+        from: Vec<String>,
+        /// Link levels followed from the start pages.
+        #[arg(long, default_value_t = 1)]
+        depth: usize,
+        /// Most pages exported.
+        #[arg(long, default_value_t = 100)]
+        max_pages: usize,
+        /// The directory written.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "html")]
+        format: ExportFormat,
+        /// Requests at once.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        /// Requests a second, at most.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// The live mirror, for links to pages not exported (default:
+        /// server.public_url; without either, the original site).
+        #[arg(long)]
+        mirror_url: Option<url::Url>,
     },
     /// List the hosts a rewritten page still names that the configuration
     /// does not map, and suggest asset_hosts.
@@ -163,6 +207,34 @@ async fn main() -> ExitCode {
             json,
             target,
         } => audit(config, site, url, json, target).await,
+        Command::Export {
+            config,
+            site,
+            from,
+            depth,
+            max_pages,
+            out,
+            format,
+            concurrency,
+            rate,
+            mirror_url,
+        } => {
+            let options = newsmirror::cli::export::Options {
+                site,
+                from,
+                depth,
+                max_pages,
+                out,
+                format: match format {
+                    ExportFormat::Html => newsmirror::cli::export::Format::Html,
+                    ExportFormat::Markdown => newsmirror::cli::export::Format::Markdown,
+                },
+                concurrency,
+                rate,
+                mirror_url,
+            };
+            export(config, options).await
+        }
     };
     // Access lines still waiting for the writer thread.
     newsmirror::access_log::flush();
@@ -173,6 +245,25 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn export(path: PathBuf, options: newsmirror::cli::export::Options) -> Result<(), String> {
+    let config = Config::load(&path).map_err(|e| e.to_string())?;
+    let out = options.out.clone();
+    let report = newsmirror::cli::export::run(config, options)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}: {} pages; {} files written, {} unchanged",
+        out.display(),
+        report.pages,
+        report.written,
+        report.unchanged
+    );
+    for (path, why) in &report.failed {
+        eprintln!("newsmirror export: {path}: {why}");
+    }
+    Ok(())
 }
 
 fn check(path: PathBuf) -> Result<(), String> {

@@ -6,8 +6,10 @@
 //! - [`extract`]: the article JSON of a saved page.
 //! - [`audit`]: what a page served by the mirror would still load from
 //!   other hosts.
+//! - [`export`]: a static snapshot of a site, as HTML or as Markdown.
 
 pub mod audit;
 pub mod demo;
+pub mod export;
 pub mod extract;
 pub mod healthcheck;
