@@ -43,11 +43,14 @@ pub enum Kind {
     Http,
     /// A Tor onion service.
     Onion,
+    /// A static copy (`newsmirror export`) on a static host: other paths,
+    /// so listed but never a failover target.
+    Static,
 }
 
 /// One other origin of this mirror.
 pub struct Mirror {
-    /// `scheme://host[:port]`, no trailing slash.
+    /// `scheme://host[:port]`, no trailing slash (a static copy: its URL).
     pub origin: String,
     pub kind: Kind,
     /// Whether this server checks it (an onion only through a proxy).
@@ -127,6 +130,12 @@ impl Mirrors {
         {
             alternates.push(Mirror::new(onion, Kind::Onion, proxied));
         }
+        alternates.extend(m.static_copies.iter().map(|u| Mirror {
+            origin: u.as_str().to_owned(),
+            kind: Kind::Static,
+            checked: true,
+            health: Mutex::new(Health::default()),
+        }));
         let lang = lang_of(config);
         let public_key = key.as_ref().map(|k| {
             use base64::Engine;
@@ -159,7 +168,16 @@ impl Mirrors {
     pub fn failover_origins(&self) -> Vec<String> {
         self.alternates
             .iter()
-            .filter(|a| a.kind != Kind::Onion)
+            .filter(|a| matches!(a.kind, Kind::Https | Kind::Http))
+            .map(|a| a.origin.clone())
+            .collect()
+    }
+
+    /// The static copies' URLs (the offline page names them).
+    pub fn static_copies(&self) -> Vec<String> {
+        self.alternates
+            .iter()
+            .filter(|a| a.kind == Kind::Static)
             .map(|a| a.origin.clone())
             .collect()
     }
@@ -228,8 +246,13 @@ impl Mirrors {
         user_agent: &HeaderValue,
         alt: &Mirror,
     ) -> Result<(), String> {
-        let url = url::Url::parse(&format!("{}{}", alt.origin, crate::routes::HEALTHZ))
-            .map_err(|e| e.to_string())?;
+        // A static copy has no /_/healthz: its own URL answering is health.
+        let url = if alt.kind == Kind::Static {
+            url::Url::parse(&alt.origin)
+        } else {
+            url::Url::parse(&format!("{}{}", alt.origin, crate::routes::HEALTHZ))
+        }
+        .map_err(|e| e.to_string())?;
         let mut headers = HeaderMap::new();
         headers.insert(http::header::USER_AGENT, user_agent.clone());
         let request = UpstreamRequest {
@@ -239,15 +262,18 @@ impl Mirrors {
             body: axum::body::Body::empty(),
             reach: Reach::Any,
         };
+        let url_for_error = request.url.clone();
         let status = match tokio::time::timeout(self.timeout, upstream.fetch(request)).await {
             Err(_) => return Err(format!("no answer within {:?}", self.timeout)),
             Ok(Err(e)) => return Err(e.to_string()),
             Ok(Ok(r)) => r.status,
         };
-        if status == http::StatusCode::OK {
+        if status == http::StatusCode::OK
+            || (alt.kind == Kind::Static && (status.is_success() || status.is_redirection()))
+        {
             Ok(())
         } else {
-            Err(format!("/_/healthz answered {status}"))
+            Err(format!("{} answered {status}", url_for_error.path()))
         }
     }
 
@@ -349,15 +375,21 @@ impl Mirrors {
                 },
                 None => w.not_checked.to_owned(),
             };
+            let href = if a.kind == Kind::Static {
+                a.origin.clone()
+            } else {
+                format!("{}/", a.origin)
+            };
             items.push_str(&format!(
-                "<li class=\"newsmirror-mirror-{kind}\"><a href=\"{0}/\" rel=\"noreferrer\">{1}</a> ({2})</li>",
-                escape_attr(&a.origin),
+                "<li class=\"newsmirror-mirror-{kind}\"><a href=\"{0}\" rel=\"noreferrer\">{1}</a> ({2})</li>",
+                escape_attr(&href),
                 escape_text(&a.origin),
                 escape_text(&state),
                 kind = match a.kind {
                     Kind::Https => "https",
                     Kind::Http => "http",
                     Kind::Onion => "onion",
+                    Kind::Static => "static",
                 }
             ));
         }

@@ -92,12 +92,15 @@ impl Worker {
         let tables = format!("var ROUTES = {routes_json};\nvar ASSETS = {assets_json};\n{MAPPER}");
         let alternates = mirrors.failover_origins();
         let alternates_json = serde_json::to_string(&alternates).unwrap_or_else(|_| "[]".into());
+        let static_json =
+            serde_json::to_string(&mirrors.static_copies()).unwrap_or_else(|_| "[]".into());
         let words_json = serde_json::to_string(mirrors.words()).unwrap_or_else(|_| "{}".into());
         let script = format!(
             "// newsmirror service worker: run-time URLs of the mirrored sites go to\n\
              // the mirror; nothing else leaves the page, but for the mirror's own\n\
              // alternates when this origin does not answer.\n{tables}\
-             var ALTERNATES = {alternates_json};\nvar WORDS = {words_json};\n\
+             var ALTERNATES = {alternates_json};\nvar STATIC_COPIES = {static_json};\n\
+             var WORDS = {words_json};\n\
              {FAILOVER}{WORKER_BODY}"
         );
         let (register_tag, policy_scripts_removed) = if alternates.is_empty() {

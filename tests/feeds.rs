@@ -297,3 +297,39 @@ fn the_output_does_not_depend_on_where_the_body_is_cut() {
         }
     }
 }
+
+const RDF: &str = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+  <channel rdf:about="https://www.u.test/rdf.xml">
+    <title>U RDF</title><link>https://www.u.test/</link><description>d</description>
+    <items><rdf:Seq><rdf:li rdf:resource="https://www.u.test/news/r.html"/></rdf:Seq></items>
+  </channel>
+  <item rdf:about="https://www.u.test/news/r.html">
+    <title>R</title><link>https://www.u.test/news/r.html</link>
+    <description>&lt;a href="https://www.u.test/news/s.html"&gt;s&lt;/a&gt;</description>
+  </item>
+</rdf:RDF>
+"#;
+
+/// RSS 1.0 (RDF), served as `text/xml`: found by its root element.
+#[tokio::test]
+async fn an_rdf_feed_is_found_by_its_root_and_rewritten() {
+    let router = Router::new().route(
+        "/rdf.xml",
+        get(|| async { ([(header::CONTENT_TYPE, "text/xml")], RDF) }),
+    );
+    let (up, _) = upstream(router).await;
+    let m = mirror(&config(up, "")).await;
+    let (status, _, body) = get_text(m, "/rdf.xml").await;
+    assert_eq!(status, 200);
+    assert!(!body.contains("https://www.u.test"), "{body}");
+    assert!(body.contains("<channel rdf:about=\"/rdf.xml\">"), "{body}");
+    assert!(
+        body.contains("<rdf:li rdf:resource=\"/news/r.html\"/>"),
+        "{body}"
+    );
+    let feed = parse(&body);
+    assert_eq!(feed.entries[0].links[0].href, "/news/r.html");
+    let summary = &feed.entries[0].summary.as_ref().unwrap().content;
+    assert!(summary.contains("href=\"/news/s.html\""), "{summary}");
+}

@@ -222,3 +222,42 @@ async fn bad_mirror_settings_are_refused_by_name() {
         assert!(e.to_string().contains(key), "{section}: {e}");
     }
 }
+
+/// A static copy (an `export` tree on a static host) is listed and
+/// checked by its own URL, and is never a failover target.
+#[tokio::test]
+async fn static_copies_are_listed_checked_and_not_failed_over_to() {
+    let (up, _) = upstream(site()).await;
+    let copy = format!("http://{up}/news/a.html");
+    let dead = format!("{}/snapshot/", dead_origin().await);
+    let text = format!(
+        "[mirrors]\nstatic = [\"{copy}\", \"{dead}\"]\ncheck_interval = \"1s\"\ncheck_timeout = \"1s\"\nlang = \"en\"\n{}",
+        config(up, "")
+    );
+    let (m, _admin) = mirror_with_admin(&text).await;
+    let mut list = Value::Null;
+    for _ in 0..100 {
+        list = serde_json::from_str(&get_text(m, "/_/mirrors.json").await.2).unwrap();
+        if list["mirrors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| !e["healthy"].is_null())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(list["mirrors"][0]["url"], copy.as_str(), "{list}");
+    assert_eq!(list["mirrors"][0]["kind"], "static");
+    assert_eq!(list["mirrors"][0]["healthy"], true, "{list}");
+    assert_eq!(list["mirrors"][1]["healthy"], false, "{list}");
+    let (_, _, page) = get_text(m, "/_/mirrors").await;
+    assert!(page.contains(&format!("href=\"{copy}\"")), "{page}");
+    let (_, _, sw) = get_text(m, "/_/sw.js").await;
+    assert!(sw.contains("var ALTERNATES = [];"), "{sw}");
+    assert!(
+        sw.contains(&format!("var STATIC_COPIES = [\"{copy}\",\"{dead}\"];")),
+        "{sw}"
+    );
+}

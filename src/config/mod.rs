@@ -47,6 +47,10 @@ pub struct Config {
 pub struct MirrorsConfig {
     /// Other origins of this mirror: `https://host[:port]`, no path.
     pub alternates: Vec<Url>,
+    /// Static copies (`newsmirror export` trees on a static host), any
+    /// http(s) URL: listed and checked, never a failover target (added key).
+    #[serde(rename = "static")]
+    pub static_copies: Vec<Url>,
     /// `http://<56 characters>.onion`: rewritten pages carry
     /// `Onion-Location` with the same path there.
     pub onion: Option<Url>,
@@ -67,6 +71,7 @@ impl Default for MirrorsConfig {
     fn default() -> Self {
         MirrorsConfig {
             alternates: Vec::new(),
+            static_copies: Vec::new(),
             onion: None,
             signing_key: None,
             check_interval: Dur::secs(60),
@@ -79,7 +84,7 @@ impl Default for MirrorsConfig {
 impl MirrorsConfig {
     /// Whether there is any other origin to name.
     pub fn any(&self) -> bool {
-        !self.alternates.is_empty() || self.onion.is_some()
+        !self.alternates.is_empty() || self.onion.is_some() || !self.static_copies.is_empty()
     }
 }
 
@@ -638,6 +643,14 @@ fn validate_mirrors(m: &MirrorsConfig) -> Vec<(String, String)> {
         }
         if m.alternates[..i].contains(alt) {
             errors.push((format!("mirrors.alternates[{i}]"), "is listed twice".into()));
+        }
+    }
+    for (i, u) in m.static_copies.iter().enumerate() {
+        if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+            errors.push((
+                format!("mirrors.static[{i}]"),
+                "must be an http(s) URL".into(),
+            ));
         }
     }
     if let Some(key) = &m.signing_key

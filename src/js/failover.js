@@ -101,6 +101,8 @@ async function offline(request) {
   var mirrors = ALTERNATES.map(function (o) {
     var href = o + url.pathname + url.search;
     return '<li><a href="' + escapeHtml(href) + '" rel="noreferrer">' + escapeHtml(o) + '</a></li>';
+  }).join('') + STATIC_COPIES.map(function (s) {
+    return '<li><a href="' + escapeHtml(s) + '" rel="noreferrer">' + escapeHtml(s) + '</a></li>';
   }).join('');
   var keys = (await cache.keys()).reverse();
   var pages = '';
