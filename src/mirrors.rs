@@ -163,6 +163,14 @@ impl Mirrors {
         !self.alternates.is_empty()
     }
 
+    /// Whether another mirror's worker may fail over to this one (its
+    /// answers then carry CORS headers).
+    pub fn fails_over(&self) -> bool {
+        self.alternates
+            .iter()
+            .any(|a| matches!(a.kind, Kind::Https | Kind::Http))
+    }
+
     /// The origins the service worker may go to: those a browser reaches
     /// without Tor.
     pub fn failover_origins(&self) -> Vec<String> {

@@ -64,7 +64,7 @@ pub fn router(app: Arc<App>) -> Router {
 async fn front(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
     let access = crate::request_id::begin(&app.trusted, &mut req);
     let route = route_of(req.uri().path());
-    let cors = app.mirrors.any() && matches!(*req.method(), Method::GET | Method::HEAD);
+    let cors = app.mirrors.fails_over() && matches!(*req.method(), Method::GET | Method::HEAD);
     let mut response = match refused(&req) {
         Some(refusal) => refusal,
         None => {

@@ -101,9 +101,12 @@ async fn the_onion_address_is_in_the_mirror_list_and_unchecked_without_a_proxy()
     assert_eq!(list["mirrors"][0]["url"], ONION);
     assert_eq!(list["mirrors"][0]["kind"], "onion");
     assert!(list["mirrors"][0]["healthy"].is_null(), "{list}");
-    // A browser without Tor cannot reach it: not a failover target.
+    // A browser without Tor cannot reach it: not a failover target, and
+    // nothing needs CORS for it.
     let sw = get_text(m, "/_/sw.js").await.2;
     assert!(sw.contains("var ALTERNATES = [];"), "{sw}");
+    let (_, h, _) = get_text(m, "/news/a.html").await;
+    assert!(h.get("access-control-allow-origin").is_none());
 }
 
 #[tokio::test]

@@ -63,12 +63,32 @@ pub fn section(input: Input<'_>) -> Result<Section, ExtractError> {
         links.push((id, url, text));
     }
     let mut order: Vec<String> = Vec::new();
+    let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (_, url, text) in &links {
-        if reads_like_headline(text) && !order.contains(url) {
+        if reads_like_headline(text) && listed.insert(url.as_str()) {
             order.push(url.clone());
         }
     }
     order.truncate(MAX_ARTICLES);
+    // Which articles' headline links each element holds: one, or several
+    // (then it is a list, not a teaser). Up to MAX_CLIMB + 1 levels above
+    // each link, so this is linear in the links.
+    let mut owners: std::collections::HashMap<NodeId, Owner<'_>> = std::collections::HashMap::new();
+    for (id, url, text) in &links {
+        if !reads_like_headline(text) {
+            continue;
+        }
+        for a in dom.ancestors(*id).take(MAX_CLIMB + 1) {
+            owners
+                .entry(a)
+                .and_modify(|o| {
+                    if *o != Owner::One(url.as_str()) {
+                        *o = Owner::Many;
+                    }
+                })
+                .or_insert(Owner::One(url.as_str()));
+        }
+    }
     let mut articles = Vec::with_capacity(order.len());
     for url in &order {
         budget.tick()?;
@@ -82,12 +102,7 @@ pub fn section(input: Input<'_>) -> Result<Section, ExtractError> {
             .find(|(_, u, t)| u == url && reads_like_headline(t))
             .map(|(_, _, t)| t.clone())
             .unwrap_or_default();
-        let others: Vec<NodeId> = links
-            .iter()
-            .filter(|(_, u, t)| u != url && reads_like_headline(t))
-            .map(|(id, _, _)| *id)
-            .collect();
-        let teaser = teaser_of(&dom, anchors[0], &others);
+        let teaser = teaser_of(&dom, anchors[0], &owners);
         let image = anchors
             .iter()
             .chain(std::iter::once(&teaser))
@@ -156,15 +171,26 @@ fn article_url(resolver: &urls::Resolver, page: &url::Url, href: &str) -> Option
     Some(u[url::Position::BeforePath..].to_owned())
 }
 
+/// Whose headline links an element holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owner<'a> {
+    One(&'a str),
+    Many,
+}
+
 /// The largest ancestor of `anchor` (up to [`MAX_CLIMB`] levels) that
-/// holds none of `others`.
-fn teaser_of(dom: &Dom, anchor: NodeId, others: &[NodeId]) -> NodeId {
+/// holds no other article's headline link.
+fn teaser_of(
+    dom: &Dom,
+    anchor: NodeId,
+    owners: &std::collections::HashMap<NodeId, Owner<'_>>,
+) -> NodeId {
     let mut best = anchor;
     for (level, a) in dom.ancestors(anchor).enumerate() {
         if level >= MAX_CLIMB || dom.tag(a).is_some_and(|t| &**t == "body") {
             break;
         }
-        if others.iter().any(|o| dom.is_ancestor(a, *o)) {
+        if owners.get(&a) == Some(&Owner::Many) {
             break;
         }
         best = a;
