@@ -1,6 +1,6 @@
 //! The few sentences the mirror writes itself to readers (the mirror list's
 //! page, the link to it in the nav bar, the service worker's failover
-//! banner and offline page), in the languages readers of censored news
+//! banner and offline page, the most read page), in the languages readers of censored news
 //! read most. A leaf: it names no other module.
 
 /// A language of the mirror's own words.
@@ -34,6 +34,10 @@ pub struct Words {
     pub offline_title: &'static str,
     pub try_mirrors: &'static str,
     pub saved_pages: &'static str,
+    /// The most read page's title, and the two windows.
+    pub most_read: &'static str,
+    pub last_hour: &'static str,
+    pub last_day: &'static str,
 }
 
 impl Lang {
@@ -90,6 +94,9 @@ static EN: Words = Words {
     offline_title: "No mirror answers right now",
     try_mirrors: "Try these addresses",
     saved_pages: "Pages you read, saved in this browser",
+    most_read: "Most read",
+    last_hour: "Last hour",
+    last_day: "Last day",
 };
 
 static ZH: Words = Words {
@@ -109,6 +116,9 @@ static ZH: Words = Words {
     offline_title: "目前所有镜像都无法访问",
     try_mirrors: "请尝试以下网址",
     saved_pages: "您读过的页面（保存在本浏览器中）",
+    most_read: "最多阅读",
+    last_hour: "过去一小时",
+    last_day: "过去一天",
 };
 
 static RU: Words = Words {
@@ -128,6 +138,9 @@ static RU: Words = Words {
     offline_title: "Сейчас ни одно зеркало не отвечает",
     try_mirrors: "Попробуйте эти адреса",
     saved_pages: "Прочитанные страницы, сохранённые в этом браузере",
+    most_read: "Самое читаемое",
+    last_hour: "За час",
+    last_day: "За сутки",
 };
 
 static FA: Words = Words {
@@ -147,6 +160,9 @@ static FA: Words = Words {
     offline_title: "اکنون هیچ آینه‌ای پاسخ نمی‌دهد",
     try_mirrors: "این نشانی‌ها را امتحان کنید",
     saved_pages: "صفحه‌هایی که خواندید، ذخیره‌شده در این مرورگر",
+    most_read: "پربازدیدترین‌ها",
+    last_hour: "یک ساعت گذشته",
+    last_day: "یک روز گذشته",
 };
 
 static ES: Words = Words {
@@ -166,6 +182,9 @@ static ES: Words = Words {
     offline_title: "Ahora ningún espejo responde",
     try_mirrors: "Pruebe estas direcciones",
     saved_pages: "Páginas que leyó, guardadas en este navegador",
+    most_read: "Lo más leído",
+    last_hour: "Última hora",
+    last_day: "Último día",
 };
 
 #[cfg(test)]

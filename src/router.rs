@@ -37,6 +37,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(routes::API_OPENAPI, get(openapi))
         .route(routes::API_SECTION, get(crate::section::section))
         .route(routes::API_POPULAR, get(crate::section::popular))
+        .route(routes::POPULAR_PAGE, get(crate::section::popular_page))
         .route(routes::FEED, get(crate::section::feed))
         .route(routes::CSP_REPORT, post(csp_report))
         .route(routes::ASSET_PREFIX, any(mirror::asset))

@@ -30,6 +30,8 @@ pub const API_ARTICLE: &str = "/_/api/article";
 pub const API_SECTION: &str = "/_/api/section";
 /// The most read articles.
 pub const API_POPULAR: &str = "/_/api/popular";
+/// The most read articles, for readers (a page the nav can link).
+pub const POPULAR_PAGE: &str = "/_/popular";
 /// A feed generated from a section page.
 pub const FEED: &str = "/_/feed";
 /// The API's OpenAPI document.
@@ -64,6 +66,7 @@ mod tests {
             MIRRORS_PAGE,
             API_SECTION,
             API_POPULAR,
+            POPULAR_PAGE,
             FEED,
         ] {
             assert!(path.starts_with(RESERVED), "{path}");

@@ -279,6 +279,89 @@ pub async fn popular(
     Ok(r)
 }
 
+/// `GET /_/popular`: the same list for readers, as a page in the nav's
+/// language with the site's nav bar (an operator may link it from `nav`).
+pub async fn popular_page(
+    State(app): State<Arc<App>>,
+    Query(query): Query<PopularQuery>,
+) -> Result<Response, ApiError> {
+    let site = match &query.site {
+        Some(name) => app.sites.iter().find(|s| &s.name == name),
+        None => app.sites.first(),
+    }
+    .cloned()
+    .ok_or_else(|| ApiError::NoSuchSite(query.site.clone().unwrap_or_default()))?;
+    let window = crate::popular::Window::parse(query.window.as_deref())
+        .ok_or_else(|| ApiError::BadQuery("window must be 1h or 1d".into()))?;
+    let limit = query.limit.unwrap_or(20).clamp(1, POPULAR_MAX);
+    let top = app.views.top(site.id.0, window, limit, SystemTime::now());
+    let titled = futures_util::stream::iter(top)
+        .map(|(path, views)| {
+            let app = app.clone();
+            let site = site.clone();
+            async move {
+                let original = app.mapper.original_of(None, &path).map(|(_, u)| u);
+                let title = title_of(&app, &site, &path, original.as_ref()).await;
+                (path, title, views)
+            }
+        })
+        .buffered(ENRICH_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
+    let w = app.mirrors.words();
+    let items: String = titled
+        .iter()
+        .map(|(path, title, _)| {
+            format!(
+                "<li><a href=\"{}\">{}</a></li>",
+                escape_attr(path),
+                escape_text(title)
+            )
+        })
+        .collect();
+    let other = match window {
+        crate::popular::Window::Hour => ("1d", w.last_day),
+        crate::popular::Window::Day => ("1h", w.last_hour),
+    };
+    let heading = match window {
+        crate::popular::Window::Hour => w.last_hour,
+        crate::popular::Window::Day => w.last_day,
+    };
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{code}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"{css}\"></head><body>{nav}\
+         <main class=\"newsmirror-mirrors\" id=\"newsmirror-popular\"><h1>{title}</h1>\
+         <p>{heading} · <a href=\"{route}?site={site}&amp;window={other_code}\">{other_label}</a></p>\
+         <ol>{items}</ol></main></body></html>\n",
+        code = w.code,
+        dir = w.dir,
+        title = escape_text(w.most_read),
+        css = crate::routes::STYLESHEET,
+        nav = site.nav_html,
+        heading = escape_text(heading),
+        route = crate::routes::POPULAR_PAGE,
+        site = escape_attr(&site.name),
+        other_code = other.0,
+        other_label = escape_text(other.1),
+    );
+    let mut r = html.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::headers::CSP_SCRIPTS_REMOVED),
+    );
+    Ok(r)
+}
+
 /// An article's title, read once an hour at most (the path when it cannot be).
 async fn title_of(
     app: &Arc<App>,

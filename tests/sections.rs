@@ -256,6 +256,26 @@ async fn popular_lists_the_most_read_articles_after_known_reads() {
         assert_eq!(got, status, "{query}");
         assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
     }
+    // The page for readers, which a nav item can link.
+    let (status, h, page) = get_text(m, "/_/popular?window=1h").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let rivers = page
+        .find("<li><a href=\"/world/2026/12/rivers.html\">Rivers</a></li>")
+        .expect("the most read");
+    let plain = page
+        .find("<li><a href=\"/world/2026/12/plain.html\">Plain</a></li>")
+        .expect("the next");
+    assert!(rivers < plain, "{page}");
+    assert!(
+        page.contains("<h1>Most read</h1>") && page.contains("newsmirror-nav"),
+        "{page}"
+    );
     let metrics = admin_metrics(admin).await;
     assert!(
         metrics.contains("newsmirror_article_views_total{site=\"u\"} 4"),
