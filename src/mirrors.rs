@@ -87,6 +87,8 @@ pub struct Mirrors {
     /// The public key, base64 (what readers and apps verify with).
     pub public_key: Option<String>,
     pub lang: Lang,
+    /// There is an http(s) alternate ([`Mirrors::fails_over`]).
+    fails_over: bool,
     interval: Duration,
     timeout: Duration,
     published: RwLock<Arc<Published>>,
@@ -142,6 +144,9 @@ impl Mirrors {
             base64::engine::general_purpose::STANDARD.encode(k.public_key().as_ref())
         });
         let mirrors = Mirrors {
+            fails_over: alternates
+                .iter()
+                .any(|a| matches!(a.kind, Kind::Https | Kind::Http)),
             this,
             alternates,
             key,
@@ -164,11 +169,9 @@ impl Mirrors {
     }
 
     /// Whether another mirror's worker may fail over to this one (its
-    /// answers then carry CORS headers).
+    /// answers then carry CORS headers); decided once, read per request.
     pub fn fails_over(&self) -> bool {
-        self.alternates
-            .iter()
-            .any(|a| matches!(a.kind, Kind::Https | Kind::Http))
+        self.fails_over
     }
 
     /// The origins the service worker may go to: those a browser reaches
@@ -270,7 +273,7 @@ impl Mirrors {
             body: axum::body::Body::empty(),
             reach: Reach::Any,
         };
-        let url_for_error = request.url.clone();
+        let asked = request.url.path().to_owned();
         let status = match tokio::time::timeout(self.timeout, upstream.fetch(request)).await {
             Err(_) => return Err(format!("no answer within {:?}", self.timeout)),
             Ok(Err(e)) => return Err(e.to_string()),
@@ -281,7 +284,7 @@ impl Mirrors {
         {
             Ok(())
         } else {
-            Err(format!("{} answered {status}", url_for_error.path()))
+            Err(format!("{asked} answered {status}"))
         }
     }
 

@@ -167,9 +167,14 @@ pub fn title_cache() -> TitleCache {
 }
 
 /// Whether a mirror path is an article's rather than a section's (the
-/// section extractor's rule: a digit in it, or not ending in `/`).
+/// section extractor's rule: a digit in it, or not ending in `/`). Never
+/// one a browser would read as another host (`//host/...`, `/\\host`):
+/// counted paths are written as links on `/_/popular`.
 pub fn is_article_path(path: &str) -> bool {
-    path.bytes().any(|b| b.is_ascii_digit()) || !path.ends_with('/')
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && (path.bytes().any(|b| b.is_ascii_digit()) || !path.ends_with('/'))
 }
 
 #[cfg(test)]
@@ -208,6 +213,16 @@ mod tests {
                 .iter()
                 .all(|(p, _)| p != "/a.html")
         );
+    }
+
+    #[test]
+    fn only_paths_on_this_origin_are_articles() {
+        assert!(is_article_path("/news/a.html"));
+        assert!(is_article_path("/news/2026/"));
+        assert!(!is_article_path("/news/"));
+        assert!(!is_article_path("//evil.test/a.html"));
+        assert!(!is_article_path("/\\evil.test/a.html"));
+        assert!(!is_article_path("a.html"));
     }
 
     #[test]

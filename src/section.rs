@@ -233,42 +233,26 @@ pub async fn popular(
     State(app): State<Arc<App>>,
     Query(query): Query<PopularQuery>,
 ) -> Result<Response, ApiError> {
-    let site = match &query.site {
-        Some(name) => app.sites.iter().find(|s| &s.name == name),
-        None => app.sites.first(),
-    }
-    .cloned()
-    .ok_or_else(|| ApiError::NoSuchSite(query.site.clone().unwrap_or_default()))?;
-    let window = crate::popular::Window::parse(query.window.as_deref())
-        .ok_or_else(|| ApiError::BadQuery("window must be 1h or 1d".into()))?;
     let limit = query.limit.unwrap_or(10);
     if !(1..=POPULAR_MAX).contains(&limit) {
         return Err(ApiError::BadQuery(format!(
             "limit must be 1 to {POPULAR_MAX}"
         )));
     }
-    let top = app.views.top(site.id.0, window, limit, SystemTime::now());
-    let articles = futures_util::stream::iter(top)
-        .map(|(path, views)| {
-            let app = app.clone();
-            let site = site.clone();
-            async move {
-                let original = app.mapper.original_of(None, &path).map(|(_, u)| u);
-                let title = title_of(&app, &site, &path, original.as_ref()).await;
-                PopularArticleJson {
-                    url: app.mapper.absolute(&path),
-                    original_url: original.map(|u| u.to_string()),
-                    title,
-                    views,
-                }
-            }
+    let read = most_read(&app, &query, limit).await?;
+    let articles = read
+        .articles
+        .into_iter()
+        .map(|a| PopularArticleJson {
+            url: app.mapper.absolute(&a.path),
+            original_url: a.original.map(|u| u.to_string()),
+            title: a.title,
+            views: a.views,
         })
-        .buffered(ENRICH_AT_ONCE)
-        .collect::<Vec<_>>()
-        .await;
+        .collect();
     let mut r = axum::Json(PopularJson {
-        site: site.name.clone(),
-        window: window.name(),
+        site: read.site.name.clone(),
+        window: read.window.name(),
         articles,
     })
     .into_response();
@@ -279,12 +263,25 @@ pub async fn popular(
     Ok(r)
 }
 
-/// `GET /_/popular`: the same list for readers, as a page in the nav's
-/// language with the site's nav bar (an operator may link it from `nav`).
-pub async fn popular_page(
-    State(app): State<Arc<App>>,
-    Query(query): Query<PopularQuery>,
-) -> Result<Response, ApiError> {
+/// The most read articles of the query's site and window, titled.
+struct MostRead {
+    site: Arc<crate::site::Site>,
+    window: crate::popular::Window,
+    articles: Vec<ReadArticle>,
+}
+
+struct ReadArticle {
+    path: String,
+    original: Option<url::Url>,
+    title: String,
+    views: u64,
+}
+
+async fn most_read(
+    app: &Arc<App>,
+    query: &PopularQuery,
+    limit: usize,
+) -> Result<MostRead, ApiError> {
     let site = match &query.site {
         Some(name) => app.sites.iter().find(|s| &s.name == name),
         None => app.sites.first(),
@@ -293,29 +290,52 @@ pub async fn popular_page(
     .ok_or_else(|| ApiError::NoSuchSite(query.site.clone().unwrap_or_default()))?;
     let window = crate::popular::Window::parse(query.window.as_deref())
         .ok_or_else(|| ApiError::BadQuery("window must be 1h or 1d".into()))?;
-    let limit = query.limit.unwrap_or(20).clamp(1, POPULAR_MAX);
     let top = app.views.top(site.id.0, window, limit, SystemTime::now());
-    let titled = futures_util::stream::iter(top)
+    let articles = futures_util::stream::iter(top)
         .map(|(path, views)| {
             let app = app.clone();
             let site = site.clone();
             async move {
                 let original = app.mapper.original_of(None, &path).map(|(_, u)| u);
                 let title = title_of(&app, &site, &path, original.as_ref()).await;
-                (path, title, views)
+                ReadArticle {
+                    path,
+                    original,
+                    title,
+                    views,
+                }
             }
         })
         .buffered(ENRICH_AT_ONCE)
         .collect::<Vec<_>>()
         .await;
+    Ok(MostRead {
+        site,
+        window,
+        articles,
+    })
+}
+
+/// `GET /_/popular`: the same list for readers, as a page in the nav's
+/// language with the site's nav bar (an operator may link it from `nav`).
+pub async fn popular_page(
+    State(app): State<Arc<App>>,
+    Query(query): Query<PopularQuery>,
+) -> Result<Response, ApiError> {
+    let limit = query.limit.unwrap_or(20).clamp(1, POPULAR_MAX);
+    let MostRead {
+        site,
+        window,
+        articles,
+    } = most_read(&app, &query, limit).await?;
     let w = app.mirrors.words();
-    let items: String = titled
+    let items: String = articles
         .iter()
-        .map(|(path, title, _)| {
+        .map(|a| {
             format!(
                 "<li><a href=\"{}\">{}</a></li>",
-                escape_attr(path),
-                escape_text(title)
+                escape_attr(&a.path),
+                escape_text(&a.title)
             )
         })
         .collect();

@@ -219,6 +219,23 @@ impl Exporter {
         Err("too many redirects".into())
     }
 
+    /// Each of `paths` through [`Exporter::get`], `--concurrency` at once,
+    /// in order.
+    async fn get_all(
+        &self,
+        paths: impl IntoIterator<Item = String>,
+        opts: &Options,
+    ) -> Vec<(String, Result<Got, String>)> {
+        futures_util::stream::iter(paths)
+            .map(|p| async move {
+                let r = self.get(&p).await;
+                (p, r)
+            })
+            .buffered(opts.concurrency.max(1))
+            .collect()
+            .await
+    }
+
     /// The site's pages, breadth first: requested path → the page.
     async fn crawl(
         &self,
@@ -235,14 +252,7 @@ impl Exporter {
             if level.is_empty() {
                 break;
             }
-            let got: Vec<(String, Result<Got, String>)> = futures_util::stream::iter(level)
-                .map(|p| async move {
-                    let r = self.get(&p).await;
-                    (p, r)
-                })
-                .buffered(opts.concurrency.max(1))
-                .collect()
-                .await;
+            let got = self.get_all(level, opts).await;
             let mut next = Vec::new();
             for (path, result) in got {
                 match result {
@@ -282,15 +292,7 @@ impl Exporter {
             .filter(|a| a.starts_with('/') && !a.starts_with("//") && !pages.contains_key(a))
             .collect();
         for _ in 0..2 {
-            let got: Vec<(String, Result<Got, String>)> =
-                futures_util::stream::iter(wanted.iter().cloned())
-                    .map(|p| async move {
-                        let r = self.get(&p).await;
-                        (p, r)
-                    })
-                    .buffered(opts.concurrency.max(1))
-                    .collect()
-                    .await;
+            let got = self.get_all(wanted.iter().cloned(), opts).await;
             let mut more = BTreeSet::new();
             for (path, r) in got {
                 match r {
@@ -385,25 +387,24 @@ impl Exporter {
         opts: &Options,
         report: &mut Report,
     ) -> BTreeMap<PathBuf, Vec<u8>> {
-        let got: Vec<(String, Result<Got, String>)> =
-            futures_util::stream::iter(pages.keys().filter(|p| !p.ends_with('/')).cloned())
-                .map(|p| async move {
-                    let q: String = percent_encoding::utf8_percent_encode(
-                        &p,
-                        percent_encoding::NON_ALPHANUMERIC,
-                    )
+        let articles_of: Vec<&String> = pages.keys().filter(|p| !p.ends_with('/')).collect();
+        let api_urls = articles_of.iter().map(|p| {
+            let q: String =
+                percent_encoding::utf8_percent_encode(p, percent_encoding::NON_ALPHANUMERIC)
                     .collect();
-                    let r = self
-                        .get(&format!(
-                            "{}?url={q}&format=markdown",
-                            crate::routes::API_ARTICLE
-                        ))
-                        .await;
-                    (p, r)
-                })
-                .buffered(opts.concurrency.max(1))
-                .collect()
-                .await;
+            format!("{}?url={q}&format=markdown", crate::routes::API_ARTICLE)
+        });
+        // `get_all` keeps the order: each answer is its page's.
+        let got: Vec<(String, Result<Got, String>)> = articles_of
+            .iter()
+            .map(|p| (*p).clone())
+            .zip(
+                self.get_all(api_urls, opts)
+                    .await
+                    .into_iter()
+                    .map(|(_, r)| r),
+            )
+            .collect();
         let articles: BTreeMap<String, String> = got
             .into_iter()
             .filter_map(|(p, r)| match r {
