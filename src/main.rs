@@ -156,9 +156,15 @@ enum Command {
     },
 }
 
+/// The log filter when `RUST_LOG` is unset.
+const DEFAULT_LOG_FILTER: &str = "info,html5ever=error";
+
 fn init_logs(format: LogFormat) {
+    // html5ever reports every parse error it recovers from ("foster
+    // parenting not implemented", ...) as a warning through `log`: on real
+    // pages that is a line per extraction, and nothing an operator can act on.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     // Colours only for a person at a terminal, never in a file or a journal.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()

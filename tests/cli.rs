@@ -361,3 +361,36 @@ fn check_reports_every_error_in_file_order() {
     );
     assert!(text.contains(":2:"), "with its line: {text}");
 }
+
+/// html5ever's recovered parse errors ("foster parenting not implemented")
+/// are not warnings for the operator: extracting a page whose table holds
+/// stray text prints the article and nothing on standard error.
+#[test]
+fn extracting_a_page_with_misnested_tables_logs_nothing() {
+    let page = "<html><head><title>Notice</title></head><body><article><h1>Notice</h1>\
+        <table><tr>stray text<td>cell</td></tr>loose</table>\
+        <p>The bridge over the river opens to traffic on Monday morning, the city said, \
+        after three years of building and two delays caused by floods.</p>\
+        <p>Buses will use it from the first day; cyclists get their own lane on the north side.</p>\
+        </article></body></html>";
+    let mut child = Command::new(BIN)
+        .args(["extract", "-"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("cyclists get their own lane"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "standard error: {stderr}");
+}
