@@ -108,8 +108,14 @@ impl Ring {
 
 /// The view counts of every site.
 pub struct Views {
-    hour: Mutex<Ring>,
-    day: Mutex<Ring>,
+    /// The last hour in five-minute buckets and the last day in hours,
+    /// under one lock: a view takes it once.
+    rings: Mutex<Rings>,
+}
+
+struct Rings {
+    hour: Ring,
+    day: Ring,
 }
 
 impl Default for Views {
@@ -121,16 +127,19 @@ impl Default for Views {
 impl Views {
     pub fn new() -> Views {
         Views {
-            hour: Mutex::new(Ring::new(FIVE_MINUTES, 12)),
-            day: Mutex::new(Ring::new(HOUR, 24)),
+            rings: Mutex::new(Rings {
+                hour: Ring::new(FIVE_MINUTES, 12),
+                day: Ring::new(HOUR, 24),
+            }),
         }
     }
 
     /// One view of `path` (a mirror path, query dropped) on site `site`.
     pub fn record(&self, site: usize, path: &str, now: SystemTime) {
         let now = secs(now);
-        self.hour.lock().add(now, site, path);
-        self.day.lock().add(now, site, path);
+        let mut rings = self.rings.lock();
+        rings.hour.add(now, site, path);
+        rings.day.add(now, site, path);
     }
 
     /// The most viewed paths of `site` in `window`, most first (ties by
@@ -143,9 +152,10 @@ impl Views {
         now: SystemTime,
     ) -> Vec<(String, u64)> {
         let now = secs(now);
+        let rings = self.rings.lock();
         match window {
-            Window::Hour => self.hour.lock().top(now, site, limit),
-            Window::Day => self.day.lock().top(now, site, limit),
+            Window::Hour => rings.hour.top(now, site, limit),
+            Window::Day => rings.day.top(now, site, limit),
         }
     }
 }

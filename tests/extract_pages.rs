@@ -313,3 +313,55 @@ fn legacy_document_write_scripts_do_not_leak_into_the_text() {
     assert!(!a.text.contains("leaked"), "{}", a.text);
     assert!(!a.content_html.contains("leaked"));
 }
+
+#[test]
+fn a_body_in_a_layout_tables_cell_is_written_as_a_div_not_a_bare_row() {
+    let paragraphs = [
+        "本报讯（记者 王明）昨日上午，市政府召开新闻发布会，宣布全市新建的跨江大桥将于下周一正式通车，这座大桥历时三年建成。",
+        "据介绍，大桥通车后，两岸之间的通行时间将由原来的四十分钟缩短到十分钟左右，市民出行将更加方便。",
+        "市交通局有关负责人表示，通车初期将实行交通管制，货车暂不允许通行，请广大市民提前规划出行路线。",
+    ];
+    let nav: String = (0..12)
+        .map(|i| format!(r#"<td><a href="/c{i}.html">栏目{i}</a></td>"#))
+        .collect();
+    let html = format!(
+        r#"<html><head><title>跨江大桥下周一通车</title></head><body>
+        <table><tr>{nav}</tr></table>
+        <table><tr><td valign=top><table>
+          <tr><td><b>跨江大桥下周一通车</b></td></tr>
+          <tr><td class=content><font size=3>{}<table><tr><td>票价</td><td>免费</td></tr></table></font></td></tr>
+        </table></td></tr></table></body></html>"#,
+        paragraphs.join("<br><br>")
+    );
+    let a = article(&html, "https://news.example.cn/2026/11/bridge.html");
+    for p in paragraphs {
+        assert!(a.text.contains(p), "{}", a.text);
+    }
+    // Every row and cell is inside a table the HTML opens.
+    let mut open_tables = 0i32;
+    let mut rest = a.content_html.as_str();
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let tag: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+            .collect();
+        match tag.as_str() {
+            "table" => open_tables += 1,
+            "/table" => open_tables -= 1,
+            "tr" | "td" | "th" | "tbody" | "thead" | "tfoot" => {
+                assert!(open_tables > 0, "a bare <{tag}>: {}", a.content_html)
+            }
+            _ => {}
+        }
+    }
+    // A table inside the body stays a table.
+    assert!(
+        a.content_html
+            .contains("<table><tr><td>票价</td><td>免费</td></tr></table>")
+            || a.content_html
+                .contains("<table><tbody><tr><td>票价</td><td>免费</td></tr></tbody></table>"),
+        "{}",
+        a.content_html
+    );
+}

@@ -81,7 +81,13 @@ impl CacheKey {
     /// from the request's headers is in it: no header outside the key can
     /// change what is stored.
     pub fn primary(site: &str, route: &str, upstream_url: &str) -> Arc<str> {
-        Arc::from(format!("{site} {route} {upstream_url}"))
+        let mut key = String::with_capacity(site.len() + route.len() + upstream_url.len() + 2);
+        key.push_str(site);
+        key.push(' ');
+        key.push_str(route);
+        key.push(' ');
+        key.push_str(upstream_url);
+        Arc::from(key)
     }
 
     /// The upstream URL part of a primary key.

@@ -111,6 +111,7 @@ pub(crate) fn render(
         pre: 0,
         at_block_edge: true,
         caption: 0,
+        tables: 0,
     };
     for &root in &body.roots {
         w.subtree(root, body, budget)?;
@@ -143,6 +144,9 @@ struct Writer<'a> {
     /// Open captions (`<figcaption>`, small caption-named elements): their text goes
     /// to the HTML only.
     caption: u32,
+    /// Open `<table>` elements: a row or cell outside one (a body found in
+    /// a layout table's cell) is written as a `<div>`, never as a bare `<tr>`.
+    tables: u32,
 }
 
 impl Writer<'_> {
@@ -172,6 +176,9 @@ impl Writer<'_> {
                     }
                     if tag == Some("pre") {
                         self.pre = self.pre.saturating_sub(1);
+                    }
+                    if tag == Some("table") {
+                        self.tables = self.tables.saturating_sub(1);
                     }
                     if block {
                         self.text.break_paragraph();
@@ -246,7 +253,15 @@ impl Writer<'_> {
     /// Writes an element's start; returns the matching exit step, or `None` when the
     /// element is void or left out (and its children with it).
     fn open(&mut self, id: NodeId, tag: &LocalName) -> Option<Step> {
-        let (name, block) = match shape(tag) {
+        let shape = match shape(tag) {
+            Shape::Element("tr" | "td" | "th" | "thead" | "tbody" | "tfoot" | "caption", _)
+                if self.tables == 0 =>
+            {
+                Shape::Element("div", true)
+            }
+            shape => shape,
+        };
+        let (name, block) = match shape {
             Shape::Unwrapped(block) => {
                 if block {
                     self.text.break_paragraph();
@@ -304,6 +319,9 @@ impl Writer<'_> {
                 }
                 if name == "pre" {
                     self.pre += 1;
+                }
+                if name == "table" {
+                    self.tables += 1;
                 }
                 Some(Step::Exit(Some(name), block, false))
             }

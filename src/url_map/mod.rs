@@ -563,15 +563,21 @@ fn join_upstream(
     rest: &str,
     query: Option<&str>,
 ) -> Result<Url, RouteError> {
-    let mut text = String::with_capacity(base.as_str().len() + rest.len() + 8);
-    text.push_str(&base[..url::Position::BeforePath]);
-    text.push_str(prefix);
-    text.push_str(rest.trim_start_matches('/'));
-    if let Some(q) = query {
-        text.push('?');
-        text.push_str(q);
+    // The base's scheme and host are parsed once, at start: only the path
+    // and query are parsed per request (by the same parser `Url::parse`
+    // uses for them). This is on every hit's path.
+    let rest = rest.trim_start_matches('/');
+    let mut path = String::with_capacity(prefix.len() + rest.len());
+    path.push_str(prefix);
+    path.push_str(rest);
+    let mut url = base.clone();
+    url.set_fragment(None);
+    url.set_path(&path);
+    url.set_query(query);
+    if url.cannot_be_a_base() {
+        return Err(RouteError::BadPath("not a valid URL path"));
     }
-    Url::parse(&text).map_err(|_| RouteError::BadPath("not a valid URL path"))
+    Ok(url)
 }
 
 fn asset_path(host: &str, url: &Url) -> String {

@@ -522,3 +522,46 @@ fn the_fast_path_agrees_with_the_url_standard() {
         }
     }
 }
+
+/// The upstream URL of a request is what parsing the joined text gives
+/// (the route parses only the path and query; see `join_upstream`).
+#[test]
+fn joined_upstream_urls_equal_a_parse_of_the_joined_text() {
+    let bases = [
+        "https://u.test/",
+        "https://u.test/en/",
+        "http://u.test:8080/a/b/",
+    ];
+    let paths = [
+        "",
+        "/",
+        "news/2026/a.html",
+        "//double",
+        "a b/ü/%E4%B8%AD",
+        "a%2Fb;x=1/",
+        "x\u{4e2d}\u{6587}.html",
+        "q\"<>`{}|^",
+        "%00%7F",
+    ];
+    // (No `#`: a request target has no fragment, and where the joined text
+    // would start one, the query now keeps it encoded.)
+    let queries = [None, Some(""), Some("a=1&b=%20 x"), Some("ü=中&;")];
+    for base in bases {
+        let base = Url::parse(base).unwrap();
+        let prefix = base.path().to_owned();
+        for path in paths {
+            for query in queries {
+                let mut text = base[..url::Position::BeforePath].to_owned();
+                text.push_str(&prefix);
+                text.push_str(path.trim_start_matches('/'));
+                if let Some(q) = query {
+                    text.push('?');
+                    text.push_str(q);
+                }
+                let expected = Url::parse(&text).unwrap();
+                let got = join_upstream(&base, &prefix, path, query).unwrap();
+                assert_eq!(got, expected, "{base} + {path:?} ? {query:?}");
+            }
+        }
+    }
+}
