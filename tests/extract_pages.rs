@@ -365,3 +365,27 @@ fn a_body_in_a_layout_tables_cell_is_written_as_a_div_not_a_bare_row() {
         a.content_html
     );
 }
+
+/// The measured-and-off `tail_links` rule (docs/extraction.md), switched on
+/// for this thread: a trailing "You may also like..." list goes, the prose
+/// stays; switched off (as shipped), the list is part of the body.
+#[test]
+fn tail_links_knob_drops_a_trailing_list_of_headline_links() {
+    let prose: String = (0..5)
+        .map(|i| format!("<p>Paragraph {i} of the story, with enough words, commas, and clauses to be prose that a reader reads.</p>"))
+        .collect();
+    let html = format!(
+        r#"<html><body><article>{prose}<p>You may also like...</p>
+        <p><a href="/a.html">Who will make the Rock Hall in 2020?</a></p>
+        <p><a href="/b.html">Dave Matthews Band takes over the fan vote</a></p>
+        </article></body></html>"#
+    );
+    newsmirror::extract::tuning::set("tail_links", 1.0).unwrap();
+    let on = article(&html, ENGLISH_URL);
+    newsmirror::extract::tuning::reset();
+    let off = article(&html, ENGLISH_URL);
+    assert!(on.text.contains("Paragraph 4 of the story"), "{}", on.text);
+    assert!(!on.text.contains("You may also like"), "{}", on.text);
+    assert!(!on.text.contains("Rock Hall"), "{}", on.text);
+    assert!(off.text.contains("Rock Hall"), "{}", off.text);
+}

@@ -828,7 +828,51 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
+        if tuning::on(K::TailLinks) {
+            let kept: Vec<NodeId> = leaves
+                .iter()
+                .copied()
+                .filter(|id| !dropped.contains(id))
+                .collect();
+            dropped.extend(self.trailing_link_list(&kept));
+        }
         dropped
+    }
+
+    /// The end of the body when it is a list of other articles: two or more
+    /// last lines that are each one headline link ("Who will make the Rock
+    /// Hall in 2020?"), and the short line that introduces them ("You may
+    /// also like...", "相关阅读："). Never most of the body: at least three
+    /// lines stay before it.
+    fn trailing_link_list(&self, lines: &[NodeId]) -> Vec<NodeId> {
+        const KEPT_BEFORE: usize = 3;
+        let is_link_line = |id: NodeId| {
+            let s = self.stats(id);
+            s.text.chars >= 12 && s.link_chars * 10 >= s.text.chars * 9
+        };
+        let run = lines
+            .iter()
+            .rev()
+            .take_while(|&&id| is_link_line(id))
+            .count();
+        if run < 2 {
+            return Vec::new();
+        }
+        let mut start = lines.len() - run;
+        if let Some(&lead) = start.checked_sub(1).and_then(|i| lines.get(i)) {
+            let text = self.dom.text_content(lead);
+            let text = text.trim();
+            let introduces = ["...", "\u{2026}", ":", "\u{ff1a}"]
+                .iter()
+                .any(|end| text.ends_with(end));
+            if introduces && text.chars().count() <= 40 && self.stats(lead).link_chars == 0 {
+                start -= 1;
+            }
+        }
+        if start < KEPT_BEFORE {
+            return Vec::new();
+        }
+        lines.get(start..).unwrap_or_default().to_vec()
     }
 
     /// A headline-sized link that is all the text of its block (a teaser's title).

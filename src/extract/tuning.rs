@@ -28,9 +28,12 @@ pub(crate) enum K {
     CjkWeight,
     /// Credit, date and notice lines are trimmed at the body's edges: 1 on, 0 off.
     EdgeLines,
+    /// A trailing list of headline links (and its lead-in line) is dropped: 1 on, 0 off
+    /// (off: measured, not kept).
+    TailLinks,
 }
 
-const KNOBS: [Knob; 4] = [
+const KNOBS: [Knob; 5] = [
     Knob {
         name: "enough_text",
         default: 500.0,
@@ -50,6 +53,12 @@ const KNOBS: [Knob; 4] = [
         name: "edge_lines",
         default: 1.0,
         about: "credit/date/notice lines trimmed at the body's edges (1 on, 0 off)",
+    },
+    Knob {
+        name: "tail_links",
+        // Measured and off: it helped one page of one fold (docs/extraction.md).
+        default: 0.0,
+        about: "a trailing list of headline links and its lead-in dropped (1 on, 0 off)",
     },
 ];
 
