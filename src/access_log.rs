@@ -217,6 +217,89 @@ fn format_line(out: &mut Vec<u8>, format: Format, line: &Line<'_>, now: SystemTi
     out.push(b'\n');
 }
 
+tokio::task_local! {
+    static CURRENT: http::HeaderValue;
+}
+
+/// Runs `handler` with `id` as the request id its log lines carry.
+pub fn scope<F: std::future::Future>(
+    id: http::HeaderValue,
+    handler: F,
+) -> impl std::future::Future<Output = F::Output> {
+    // A `HeaderValue` clone shares its bytes: nothing is copied per request.
+    CURRENT.scope(id, handler)
+}
+
+/// The id of the request this task is handling (inside [`scope`]).
+pub fn current() -> Option<http::HeaderValue> {
+    CURRENT.try_with(http::HeaderValue::clone).ok()
+}
+
+/// The shape of every other log line: `tracing`'s own (text, or JSON
+/// objects), with the request id of the request being handled, if any
+/// ([`current`]), where `tracing` would put a `request`
+/// span: `request{id=…}:` in text, `"span"` and `"spans"` in JSON. The id
+/// is a task-local rather than a span because a span per request was what
+/// the access log cost (BENCHMARKS.md, "Logging"): the fmt layer formats
+/// its fields and files it in its registry for every request.
+pub struct EventFormat(pub Format);
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for EventFormat
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        let mut head = Vec::with_capacity(64);
+        timestamp(&mut head, SystemTime::now());
+        let stamp = std::str::from_utf8(&head).unwrap_or("");
+        let current = current();
+        let id = current.as_ref().map(|v| v.to_str().unwrap_or("-"));
+        match self.0 {
+            Format::Text => {
+                write!(writer, "{stamp} {:>5} ", meta.level().as_str())?;
+                if let Some(id) = id {
+                    write!(writer, "request{{id={id}}}: ")?;
+                }
+                write!(writer, "{}: ", meta.target())?;
+                ctx.field_format().format_fields(writer.by_ref(), event)?;
+                writeln!(writer)
+            }
+            Format::Json => {
+                let mut target = Vec::new();
+                json_str(&mut target, meta.target());
+                write!(
+                    writer,
+                    "{{\"timestamp\":\"{stamp}\",\"level\":\"{}\",\"fields\":",
+                    meta.level().as_str()
+                )?;
+                ctx.field_format().format_fields(writer.by_ref(), event)?;
+                write!(
+                    writer,
+                    ",\"target\":\"{}\"",
+                    std::str::from_utf8(&target).unwrap_or("")
+                )?;
+                if let Some(id) = id {
+                    let mut escaped = Vec::new();
+                    json_str(&mut escaped, id);
+                    let id = std::str::from_utf8(&escaped).unwrap_or("");
+                    write!(
+                        writer,
+                        ",\"span\":{{\"id\":\"{id}\",\"name\":\"request\"}},\"spans\":[{{\"id\":\"{id}\",\"name\":\"request\"}}]"
+                    )?;
+                }
+                writeln!(writer, "}}")
+            }
+        }
+    }
+}
+
 /// `n` in decimal, zero-padded to at least `width` digits.
 fn number(out: &mut Vec<u8>, mut n: u64, width: usize) {
     let mut digits = [0u8; 20];

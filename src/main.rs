@@ -171,9 +171,13 @@ fn init_logs(format: LogFormat) {
         .with_env_filter(filter)
         .with_ansi(ansi)
         .with_writer(std::io::stderr);
+    use newsmirror::access_log::{EventFormat, Format};
     match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.event_format(EventFormat(Format::Text)).init(),
+        LogFormat::Json => builder
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(EventFormat(Format::Json))
+            .init(),
     }
     newsmirror::access_log::init(match format {
         LogFormat::Text => newsmirror::access_log::Format::Text,

@@ -10,8 +10,9 @@
 //! Each request is logged once, at info level, when its response head is
 //! ready (the body may still be streaming): method, path (without the query),
 //! status, cache result (`X-Cache`, or `-`), duration in milliseconds and the
-//! id. Handlers run inside a `request` span holding the id, so whatever they
-//! log carries it too (JSON logs: the `span` field).
+//! id. Handlers run with the id in a task-local ([`Access::scope`]), and
+//! the log format writes it on whatever they log, where a `request` span
+//! would be (JSON logs: the `span` field; see [`crate::access_log::EventFormat`]).
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -20,7 +21,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use http::{HeaderName, HeaderValue};
-use tracing::Instrument;
 
 use crate::forwarded::TrustedProxies;
 
@@ -103,9 +103,12 @@ pub fn begin(trusted: &TrustedProxies, req: &mut Request) -> Access {
 }
 
 impl Access {
-    /// The span handlers run in: whatever they log carries the id.
-    pub fn span(&self) -> tracing::Span {
-        tracing::info_span!("request", id = %self.id.to_str().unwrap_or("-"))
+    /// Runs `handler` with this request's id as the [`current`] one.
+    pub fn scope<F: std::future::Future>(
+        &self,
+        handler: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        crate::access_log::scope(self.id.clone(), handler)
     }
 
     /// Puts the id on `response` and writes the access log line.
@@ -140,8 +143,7 @@ pub async fn layer(
     next: Next,
 ) -> Response {
     let access = begin(&trusted, &mut req);
-    let span = access.span();
-    let response = next.run(req).instrument(span).await;
+    let response = access.scope(next.run(req)).await;
     access.finish(response)
 }
 

@@ -10,7 +10,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use http::{HeaderValue, Method, StatusCode, Version, header};
-use tracing::Instrument;
 
 use crate::app::App;
 use crate::error::{BadRequest, MirrorError};
@@ -70,8 +69,7 @@ async fn front(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Res
         Some(refusal) => refusal,
         None => {
             attach_client_view(&app, &mut req);
-            let span = access.span();
-            next.run(req).instrument(span).await
+            access.scope(next.run(req)).await
         }
     };
     app.metrics.request(route, response.status().as_u16());

@@ -394,3 +394,77 @@ fn extracting_a_page_with_misnested_tables_logs_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.is_empty(), "standard error: {stderr}");
 }
+
+/// A warning logged while a request is handled carries the request's id,
+/// in text (`request{id=…}:`) and in JSON (`"span":{"id":…,"name":"request"}`),
+/// the same id as the access line's and the `X-Request-Id` header's.
+#[tokio::test]
+async fn warnings_during_a_request_carry_its_id_in_text_and_json() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    for format in ["text", "json"] {
+        let f = write_config(&config(closed, ""));
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = Command::new(BIN)
+            .args(["serve", "--log-format", format, "--config"])
+            .arg(f.path())
+            .env("NEWSMIRROR_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log.reopen().unwrap()))
+            .spawn()
+            .unwrap();
+        let running = Running(child);
+        let mut id = None;
+        for _ in 0..100 {
+            if let Ok(r) = client()
+                .get(format!("http://127.0.0.1:{port}/x.html"))
+                .send()
+                .await
+            {
+                assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+                id = r
+                    .headers()
+                    .get("x-request-id")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let id = id.expect("an answer with an id");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(running);
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        let warning = text
+            .lines()
+            .find(|l| l.contains("WARN") && l.contains("request failed"))
+            .unwrap_or_else(|| panic!("no warning for the failed request: {text}"));
+        match format {
+            "text" => assert!(
+                warning.contains(&format!(" WARN request{{id={id}}}: newsmirror")),
+                "{warning}"
+            ),
+            _ => {
+                let v: serde_json::Value = serde_json::from_str(warning).unwrap();
+                assert_eq!(v["level"], "WARN");
+                assert_eq!(v["span"]["id"], id.as_str(), "{warning}");
+                assert_eq!(v["span"]["name"], "request");
+                assert_eq!(v["spans"][0]["id"], id.as_str());
+                assert_eq!(v["fields"]["message"], "request failed");
+            }
+        }
+        assert!(text.contains(&id), "the access line names it too: {text}");
+        // A line outside any request has no id.
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("newsmirror listening") && !first.contains("request"),
+            "{first}"
+        );
+    }
+}
