@@ -70,10 +70,16 @@ for round in $(seq 1 "${ROUNDS}"); do
     sleep 1 # compressed variants are made in the background after the fill
     for page in article small; do
       for enc in identity gzip; do
-        rps=$(wrk -t1 -c"${CONNS}" -d"${DUR}s" -H "Accept-Encoding: ${enc}" \
-          "http://127.0.0.1:${P_NM}/${page}.html" | awk '/Requests\/sec/ {print $2}')
+        before=$(ticks "${pid}")
+        out=$(wrk -t1 -c"${CONNS}" -d"${DUR}s" -H "Accept-Encoding: ${enc}" \
+          "http://127.0.0.1:${P_NM}/${page}.html")
+        after=$(ticks "${pid}")
+        rps=$(awk '/Requests\/sec/ {print $2}' <<<"${out}")
+        reqs=$(awk '/requests in/ {print $1}' <<<"${out}")
+        cpu=$(per_request_us "$((after - before))" "${reqs:-0}")
         printf '%s\t%s\t%s\t%s\n' "${side}" "${page}" "${enc}" "${rps}" >>"${RESULTS}"
-        log "round ${round} ${side} ${page} ${enc} ${rps} req/s"
+        printf '%s\tcpu-%s\t%s\t%s\n' "${side}" "${page}" "${enc}" "${cpu}" >>"${RESULTS}"
+        log "round ${round} ${side} ${page} ${enc} ${rps} req/s ${cpu} us CPU/req"
         sleep 1
       done
     done
@@ -92,14 +98,16 @@ for line in open(sys.argv[1]):
 print(f"\nA = {sys.argv[2]}\nB = {sys.argv[3]}")
 print(f"wrk -t1 -c{sys.argv[5]} -d{sys.argv[4]}s, cache hits, {sys.argv[7]} cores, "
       f"{sys.argv[6]} alternating rounds: median req/s\n")
-print("| page | encoding | A | B | B / A |")
-print("|---|---|---:|---:|---:|")
+print("| page | encoding | A req/s | B req/s | B / A | A CPU us/req | B CPU us/req | B / A |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for page in ("article", "small"):
     for enc in ("identity", "gzip"):
         a = statistics.median(runs[("A", page, enc)])
         b = statistics.median(runs[("B", page, enc)])
-        print(f"| {page} | {enc} | {a:,.0f} | {b:,.0f} | {b / a:.2f}x |")
+        ca = statistics.median(runs[("A", "cpu-" + page, enc)])
+        cb = statistics.median(runs[("B", "cpu-" + page, enc)])
+        print(f"| {page} | {enc} | {a:,.0f} | {b:,.0f} | {b / a:.2f}x | {ca:.1f} | {cb:.1f} | {cb / ca:.2f}x |")
 a = max(runs[("A", "rss", "kB")]) / 1024
 b = max(runs[("B", "rss", "kB")]) / 1024
-print(f"| peak RSS (VmHWM) | | {a:.1f} MiB | {b:.1f} MiB | |")
+print(f"| peak RSS (VmHWM) | | {a:.1f} MiB | {b:.1f} MiB | | | | |")
 PY

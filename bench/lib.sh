@@ -58,3 +58,22 @@ footer = "原文链接：{original_url}"
 nav = [ { label = "首页", href = "/" }, { label = "新闻", href = "/news/" } ]
 EOF
 }
+
+CLK=$(getconf CLK_TCK)
+# utime + stime, in clock ticks, of these processes (and, for nginx's
+# master, its workers).
+ticks() {
+  local t=0 pid
+  for pid in "$@"; do
+    for p in "${pid}" $(pgrep -P "${pid}" 2>/dev/null || true); do
+      [[ -r "/proc/${p}/stat" ]] || continue
+      # Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+      t=$((t + $(sed 's/^.*) //' "/proc/${p}/stat" | awk '{print $12 + $13}')))
+    done
+  done
+  echo "${t}"
+}
+# Microseconds of CPU per request: TICKS of CPU (clock ticks) over REQS requests.
+per_request_us() {
+  python3 -c "import sys; t,c,n=map(float,sys.argv[1:]); print(f'{t/c*1e6/n:.1f}' if n else '0')" "$1" "${CLK}" "${2:-0}"
+}

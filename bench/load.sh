@@ -34,6 +34,9 @@
 #   bare axum   a bare handler answering the same bytes from memory under
 #               plain axum::serve (examples/bare_static.rs: the ceiling)
 #   bare loop   the same handler under newsmirror's accept loop
+#   bare head   the same handler under axum::serve sending also the ~900
+#               bytes of headers a newsmirror hit carries (--mirror-head):
+#               what those bytes cost, apart from the code that makes them
 #   newsmirror  cache on (hits; also with the access log on, RUST_LOG=info),
 #               and cache off (rewrite every request)
 # and prints requests/s, CPU per request and p99 latency per case, with ratios.
@@ -69,7 +72,7 @@ log "pages: ${PAGES}"
 
 P_ORIGIN=$(free_port); P_RECIPE=$(free_port); P_SUB=$(free_port); P_TIER=$(free_port)
 P_STATIC=$(free_port); P_BARE=$(free_port); P_NM=$(free_port); P_NM_OFF=$(free_port)
-P_TIER1=$(free_port); P_NM_LOG=$(free_port); P_BARE_LOOP=$(free_port)
+P_TIER1=$(free_port); P_NM_LOG=$(free_port); P_BARE_LOOP=$(free_port); P_BARE_HEAD=$(free_port)
 
 # ---- nginx: origin, recipe, sub_filter every request, two-tier, static ----
 # What the recipe does to a page, as close to newsmirror's work as literal
@@ -150,7 +153,9 @@ done
 BARE_PID=$!; PIDS+=($!)
 "${BARE}" "127.0.0.1:${P_BARE_LOOP}" "${WORK}/static" --our-loop &
 BARE_LOOP_PID=$!; PIDS+=($!)
-wait_port "${P_BARE}"; wait_port "${P_BARE_LOOP}"; wait_port "${P_STATIC}"; wait_port "${P_TIER}"; wait_port "${P_TIER1}"
+"${BARE}" "127.0.0.1:${P_BARE_HEAD}" "${WORK}/static" --mirror-head &
+BARE_HEAD_PID=$!; PIDS+=($!)
+wait_port "${P_BARE}"; wait_port "${P_BARE_LOOP}"; wait_port "${P_BARE_HEAD}"; wait_port "${P_STATIC}"; wait_port "${P_TIER}"; wait_port "${P_TIER1}"
 
 # Warm every cache.
 for p in "${P_RECIPE}" "${P_TIER}" "${P_TIER1}" "${P_NM}" "${P_NM_LOG}"; do
@@ -163,20 +168,6 @@ done
 sleep 2
 
 # ---- measure ----
-CLK=$(getconf CLK_TCK)
-# utime + stime, in clock ticks, of these processes (and, for nginx's
-# master, its workers).
-ticks() {
-  local t=0 pid
-  for pid in "$@"; do
-    for p in "${pid}" $(pgrep -P "${pid}" 2>/dev/null || true); do
-      [[ -r "/proc/${p}/stat" ]] || continue
-      # Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
-      t=$((t + $(sed 's/^.*) //' "/proc/${p}/stat" | awk '{print $12 + $13}')))
-    done
-  done
-  echo "${t}"
-}
 RESULTS="${WORK}/results.tsv"
 : >"${RESULTS}"
 measure() { # round name page enc port pid...
@@ -194,7 +185,7 @@ measure() { # round name page enc port pid...
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"${out}")
   p99=$(awk '$1=="99%" {print $2}' <<<"${out}")
   reqs=$(awk '/requests in/ {print $1}' <<<"${out}")
-  cpu=$(python3 -c "import sys; t,c,n=map(float,sys.argv[1:]); print(f'{t/c*1e6/n:.1f}' if n else '0')" "$((after - before))" "${CLK}" "${reqs:-0}")
+  cpu=$(per_request_us "$((after - before))" "${reqs:-0}")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${round}" "${page}" "${enc}" "${name}" "${rps}" "${p99}" "${bytes}" "${cpu}" >>"${RESULTS}"
   log "$(printf 'round %s %-8s %-8s %-22s %10s req/s %8s us/req  p99 %-8s %8s bytes' "${round}" "${page}" "${enc}" "${name}" "${rps}" "${cpu}" "${p99}" "${bytes}")"
   sleep 1 # let the sockets of this measurement close before the next
@@ -206,12 +197,14 @@ for round in $(seq 1 "${ROUNDS}"); do
     measure "${round}" "nginx static" "${page}" identity "${P_STATIC}" "${NGINX_PID}"
     measure "${round}" "newsmirror hit" "${page}" gzip "${P_NM}" "${NM_PID}"
     measure "${round}" "bare axum" "${page}" gzip "${P_BARE}" "${BARE_PID}"
+    measure "${round}" "bare head" "${page}" gzip "${P_BARE_HEAD}" "${BARE_HEAD_PID}"
     measure "${round}" "nginx gzip_static" "${page}" gzip "${P_STATIC}" "${NGINX_PID}"
     measure "${round}" "newsmirror rewrite" "${page}" identity "${P_NM_OFF}" "${NM_OFF_PID}" "${NGINX_PID}"
     measure "${round}" "nginx sub_filter" "${page}" identity "${P_SUB}" "${NGINX_PID}"
     [[ "${page}" == real-* ]] && continue
     measure "${round}" "newsmirror hit, log on" "${page}" identity "${P_NM_LOG}" "${NM_LOG_PID}"
     measure "${round}" "bare loop" "${page}" identity "${P_BARE_LOOP}" "${BARE_LOOP_PID}"
+    measure "${round}" "bare head" "${page}" identity "${P_BARE_HEAD}" "${BARE_HEAD_PID}"
     measure "${round}" "nginx two-tier" "${page}" identity "${P_TIER}" "${NGINX_PID}"
     measure "${round}" "nginx recipe" "${page}" identity "${P_RECIPE}" "${NGINX_PID}"
     measure "${round}" "nginx two-tier" "${page}" gzip "${P_TIER}" "${NGINX_PID}"
@@ -262,6 +255,10 @@ for p in sys.argv[8].split():
         ("rewrite vs sub_filter", (p, "identity", "newsmirror rewrite"), (p, "identity", "nginx sub_filter"), "req/s >= 1.5x (outside: 1.0x)"),
         ("hit, log on vs log off", (p, "identity", "newsmirror hit, log on"), (p, "identity", "newsmirror hit"), "CPU <= 1.05x"),
         ("bare loop vs bare axum", (p, "identity", "bare loop"), (p, "identity", "bare axum"), "(our accept loop)"),
+        ("bare head vs bare axum", (p, "identity", "bare head"), (p, "identity", "bare axum"), "(our header bytes)"),
+        ("gzip bare head vs bare axum gzip", (p, "gzip", "bare head"), (p, "gzip", "bare axum"), "(our header bytes)"),
+        ("hit vs bare head", (p, "identity", "newsmirror hit"), (p, "identity", "bare head"), "(our code alone)"),
+        ("gzip hit vs bare head gzip", (p, "gzip", "newsmirror hit"), (p, "gzip", "bare head"), "(our code alone)"),
         ("hit vs nginx recipe", (p, "identity", "newsmirror hit"), (p, "identity", "nginx recipe"), ""),
         ("gzip hit vs two-tier gzip 6", (p, "gzip", "newsmirror hit"), (p, "gzip", "nginx two-tier"), ""),
     ]:

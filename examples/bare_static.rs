@@ -6,7 +6,13 @@
 //! header-read timer, first-byte timeout, connection cap), which shows what
 //! that loop costs by itself.
 //!
-//!   cargo run --release --example bare_static -- ADDR DIR [--our-loop]
+//!   cargo run --release --example bare_static -- ADDR DIR [--our-loop] [--mirror-head]
+//!
+//! `--mirror-head` adds to every answer the headers a newsmirror hit
+//! carries beyond these (CSP, Cache-Control, Surrogate-Key, ETag, Age,
+//! X-Request-Id, ...: about 900 bytes, copied from a hit of the bench's
+//! small page), so that a run can tell the cost of those bytes from the
+//! cost of the code that makes them.
 //!
 //! DIR holds the pages (`NAME.html`, answered at `/NAME.html`) and their
 //! `.gz`/`.br` twins.
@@ -26,7 +32,36 @@ struct Page {
     br: Option<Bytes>,
 }
 
-fn answer(page: &Page, headers: &HeaderMap) -> Response {
+/// The headers a newsmirror hit of the small page carries that `answer`
+/// does not make (upstream's `Date`, `Server` and `Last-Modified` included).
+const MIRROR_HEAD: &[(&str, &str)] = &[
+    ("server", "nginx/1.22.1"),
+    ("date", "Mon, 07 Dec 2026 20:37:22 GMT"),
+    ("last-modified", "Mon, 07 Dec 2026 20:37:21 GMT"),
+    ("x-dns-prefetch-control", "off"),
+    ("referrer-policy", "same-origin"),
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
+         connect-src 'self'; media-src 'self' data: blob:; frame-src 'self'; \
+         worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; report-uri /_/csp-report; report-to newsmirror",
+    ),
+    ("vary", "X-Newsmirror-Worker"),
+    ("reporting-endpoints", "newsmirror=\"/_/csp-report\""),
+    (
+        "cache-control",
+        "public, max-age=60, s-maxage=600, stale-while-revalidate=60, stale-if-error=86400",
+    ),
+    ("surrogate-key", "bench bench:small bench:/small.html"),
+    ("etag", "\"m75832419f04e2055fa2274798d84d628-gz\""),
+    ("age", "614"),
+    ("x-cache", "HIT"),
+    ("x-request-id", "03b8b985a17b1244cf061ff9733c8a89"),
+];
+
+fn answer(page: &Page, headers: &HeaderMap, mirror_head: bool) -> Response {
     let accept = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -45,6 +80,11 @@ fn answer(page: &Page, headers: &HeaderMap) -> Response {
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Some(c) = coding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c));
+    }
+    if mirror_head {
+        for (name, value) in MIRROR_HEAD {
+            h.append(*name, HeaderValue::from_static(value));
+        }
     }
     r
 }
@@ -85,11 +125,13 @@ async fn main() {
         std::process::exit(1);
     }
     let pages = Arc::new(pages);
+    let flags: Vec<String> = args.collect();
+    let mirror_head = flags.iter().any(|f| f == "--mirror-head");
     let router = Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
         let pages = pages.clone();
         async move {
             match pages.get(uri.path()) {
-                Some(page) => answer(page, &headers),
+                Some(page) => answer(page, &headers, mirror_head),
                 None => StatusCode::NOT_FOUND.into_response(),
             }
         }
@@ -98,7 +140,7 @@ async fn main() {
         eprintln!("cannot listen on {addr}: {e}");
         std::process::exit(1)
     });
-    if args.next().as_deref() != Some("--our-loop") {
+    if !flags.iter().any(|f| f == "--our-loop") {
         let _ = axum::serve(listener, router).await;
         return;
     }

@@ -155,6 +155,8 @@ struct Outcome {
     /// Page precision and recall (body corpora only).
     precision: f64,
     recall: f64,
+    /// Whether `published` names the corpus' publication day (pages with one).
+    day_found: Option<bool>,
 }
 
 fn run_case(case: &Case) -> (Outcome, Option<newsmirror::extract::Article>) {
@@ -195,6 +197,13 @@ fn run_case(case: &Case) -> (Outcome, Option<newsmirror::extract::Article>) {
         shingles,
         precision: precision_recall.0,
         recall: precision_recall.1,
+        day_found: case.day.as_ref().map(|day| {
+            result
+                .as_ref()
+                .ok()
+                .and_then(|a| a.published.as_deref())
+                .is_some_and(|p| p.starts_with(day.as_str()))
+        }),
     };
     (outcome, result.ok())
 }
@@ -542,6 +551,25 @@ fn print_report(summaries: &[Summary], opts: &Options) {
                 slow.join(", ")
             }
         );
+        let days: Vec<(&str, bool)> = s
+            .outcomes
+            .iter()
+            .filter_map(|o| o.day_found.map(|f| (short(&o.id), f)))
+            .collect();
+        if !days.is_empty() {
+            let missed: Vec<&str> = days.iter().filter(|d| !d.1).map(|d| d.0).collect();
+            println!(
+                "{} published day: {} of {} pages with a day in the corpus (missed: {})",
+                s.name,
+                days.len() - missed.len(),
+                days.len(),
+                if missed.is_empty() {
+                    "none".to_string()
+                } else {
+                    missed.join(", ")
+                }
+            );
+        }
         if opts.worst > 0 {
             let mut sorted: Vec<&Outcome> = s.outcomes.iter().collect();
             sorted.sort_by(|a, b| a.score.total_cmp(&b.score));

@@ -57,7 +57,9 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout)
-        .max_headers(100)
+        // At most 100 request headers (more: 431) is hyper's default, kept
+        // by not setting `max_headers`: set, even to 100, hyper fills a
+        // header array element by element on every request.
         .max_buf_size(64 * 1024);
     builder
         .http2()

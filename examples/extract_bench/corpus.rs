@@ -12,6 +12,9 @@ pub struct Case {
     pub truth: Truth,
     /// The site the page belongs to, for folds (`folds.rs` says how it is found).
     pub site: String,
+    /// The publication day the corpus gives (zh: `date/<id>.txt`, when it
+    /// names a year, month and day), as `YYYY-MM-DD`.
+    pub day: Option<String>,
 }
 
 pub enum Truth {
@@ -53,6 +56,7 @@ pub fn aeb(dir: &Path) -> Result<Vec<Case>> {
         let url = parse_url(url)?;
         cases.push(Case {
             id: id.clone(),
+            day: None,
             site: super::folds::registrable_domain(url.host_str().unwrap_or(id)),
             url,
             html: String::from_utf8_lossy(&bytes).into_owned(),
@@ -85,6 +89,9 @@ pub fn zh(dir: &Path) -> Result<Vec<Case>> {
         let truth = String::from_utf8_lossy(&read(&dir.join("cleaned").join(format!("{id}.txt")))?)
             .into_owned();
         let html = decode(page, declared_wrapper_encoding(&raw));
+        let day = fs::read_to_string(dir.join("date").join(format!("{id}.txt")))
+            .ok()
+            .and_then(|d| day_of(&d));
         let wrapper_site = url
             .as_deref()
             .and_then(|u| url::Url::parse(u).ok())
@@ -97,6 +104,7 @@ pub fn zh(dir: &Path) -> Result<Vec<Case>> {
             id,
             html,
             truth: Truth::ChineseBody(truth),
+            day,
         });
     }
     cases.sort_by(|a, b| a.id.cmp(&b.id));
@@ -117,6 +125,7 @@ pub fn readability(dir: &Path) -> Result<Vec<Case>> {
                 .map_err(|e| format!("{id}: {e}"))?;
         cases.push(Case {
             site: super::folds::case_site(&id),
+            day: None,
             id,
             // The URL Readability's own test harness uses for these pages.
             url: parse_url("http://fakehost/test/page.html")?,
@@ -131,6 +140,19 @@ pub fn readability(dir: &Path) -> Result<Vec<Case>> {
     }
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(cases)
+}
+
+/// `2005-5-7 21:23:57` -> `2005-05-07`; `None` for a year or month alone
+/// (`1998-3`) and for `UNKNOWN`.
+fn day_of(text: &str) -> Option<String> {
+    let date = text.split_whitespace().next()?;
+    let mut parts = date.split('-').map(|p| p.parse::<u32>().ok());
+    let (Some(Some(y)), Some(Some(m)), Some(Some(d)), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some(format!("{y:04}-{m:02}-{d:02}"))
 }
 
 /// Strips `<text id="URL" title="…" encoding="…">…</text>`, returning the URL and the page bytes.

@@ -185,20 +185,26 @@ pub async fn serve(
                 CacheResult::Stale,
             ))
         }
+        // The paths that go upstream are boxed: their futures are several
+        // KB, and unboxed they would make every hit's future as large
+        // (moved into the handler's box and copied per request).
         Lookup::Revalidate { key, stale } => {
-            fill::join(&ex(site, url), key, Some(stale), &parts).await
+            Box::pin(fill::join(&ex(site, url), key, Some(stale), &parts)).await
         }
-        Lookup::Miss { key } => fill::join(&ex(site, url), key, None, &parts).await,
-        Lookup::Pass(_) => {
-            let ex = ex(site, url);
-            let response = bypass(&ex, &parts, body).await?;
-            if !parts.method.is_safe() {
-                let (status, headers) = (response.status(), response.headers().clone());
-                invalidate_after_unsafe(&ex, &parts.method, status, &headers).await;
-            }
-            Ok(response)
-        }
+        Lookup::Miss { key } => Box::pin(fill::join(&ex(site, url), key, None, &parts)).await,
+        Lookup::Pass(_) => Box::pin(pass(ex(site, url), &parts, body)).await,
     }
+}
+
+/// A request the cache does not answer: to upstream and back, and after
+/// an unsafe method the stored answers it made stale go.
+async fn pass(ex: Exchange, parts: &Parts, body: Body) -> Result<Response, MirrorError> {
+    let response = bypass(&ex, parts, body).await?;
+    if !parts.method.is_safe() {
+        let (status, headers) = (response.status(), response.headers().clone());
+        invalidate_after_unsafe(&ex, &parts.method, status, &headers).await;
+    }
+    Ok(response)
 }
 
 /// After a successful unsafe request, the stored answers it made stale go
