@@ -389,3 +389,21 @@ fn tail_links_knob_drops_a_trailing_list_of_headline_links() {
     assert!(!on.text.contains("Rock Hall"), "{}", on.text);
     assert!(off.text.contains("Rock Hall"), "{}", off.text);
 }
+
+/// An old portal page: the date is a text line under the title, in no meta
+/// tag or `<time>`, and the header bar shows another (today's) date.
+#[test]
+fn a_dateline_under_the_title_is_the_publication_date_not_the_header_bars() {
+    let para = "市政府今天宣布，新的跨河大桥将于明年春天正式通车，工程历时三年，耗资十二亿元。\
+                大桥全长一千二百米，双向六车道，并设有人行道和自行车道，方便市民出行。";
+    let html = format!(
+        "<html><head><meta charset=\"utf-8\"><title>新大桥明年通车</title></head><body>\
+         <table><tr><td>2026年12月7日 星期一</td><td><a href=\"/\">首页</a></td></tr></table>\
+         <h1>新大桥明年通车</h1>\
+         <table><tr><td>2005-04-05 06:40</td><td>来源：本报</td></tr></table>\
+         <div id=\"content\"><p>{para}</p><p>{para}</p><p>{para}</p></div>\
+         </body></html>"
+    );
+    let a = article(&html, "http://news.example.cn/2005/04/05/a.html");
+    assert_eq!(a.published.as_deref(), Some("2005-04-05"));
+}

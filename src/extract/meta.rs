@@ -523,6 +523,41 @@ fn published(
                 .and_then(|id| dates::find_in_text(&dom.text_content(id)))
         })
         .or_else(|| dates::find_in_text(article_text))
+        .or_else(|| dateline(dom, body))
+}
+
+/// A date on one of the short lines just before the body: the dateline of
+/// pages that put it in no meta tag or `<time>`, as text under the title
+/// (`2005-04-05 06:40 来源：…`, `2026年11月20日 09:30`). The nearest such
+/// line wins, so that a date in the site's header bar (often today's)
+/// loses to the article's own.
+fn dateline(dom: &Dom, body: &Body) -> Option<String> {
+    /// Lines looked at, counted back from the body's start.
+    const LINES: usize = 8;
+    /// Longer text is a paragraph or a teaser, not a dateline.
+    const LINE_CHARS: usize = 120;
+    let start = *body.roots.first()?;
+    let mut lines: std::collections::VecDeque<&str> = std::collections::VecDeque::new();
+    for id in dom.descendants(dom.body()) {
+        if id == start {
+            break;
+        }
+        let Some(t) = dom.text(id).map(str::trim) else {
+            continue;
+        };
+        let parent = dom.parent(id);
+        if dom.is(parent, &local_name!("script")) || dom.is(parent, &local_name!("style")) {
+            continue;
+        }
+        if t.is_empty() || t.chars().nth(LINE_CHARS).is_some() {
+            continue;
+        }
+        if lines.len() == LINES {
+            lines.pop_front();
+        }
+        lines.push_back(t);
+    }
+    lines.iter().rev().find_map(|t| dates::find_in_text(t))
 }
 
 /// The `<time datetime>` most likely to be the publication time.
