@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A/B of two newsmirror binaries on cache hits: what one change did to
-# throughput, measured side by side in one run.
+# throughput and to the server's CPU per request, side by side in one run.
 #
 #   bench/ab.sh BIN_A BIN_B [DURATION_SECONDS]    (default 6 s per measurement)
 #   ROUNDS=3 CONNS=32 bench/ab.sh ...             (the defaults)
@@ -97,7 +97,7 @@ for line in open(sys.argv[1]):
     runs[(side, page, enc)].append(float(value or 0))
 print(f"\nA = {sys.argv[2]}\nB = {sys.argv[3]}")
 print(f"wrk -t1 -c{sys.argv[5]} -d{sys.argv[4]}s, cache hits, {sys.argv[7]} cores, "
-      f"{sys.argv[6]} alternating rounds: median req/s\n")
+      f"{sys.argv[6]} alternating rounds: medians of req/s and of the server's CPU per request\n")
 print("| page | encoding | A req/s | B req/s | B / A | A CPU us/req | B CPU us/req | B / A |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for page in ("article", "small"):

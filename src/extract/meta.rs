@@ -537,6 +537,11 @@ fn dateline(dom: &Dom, body: &Body) -> Option<String> {
     /// Longer text is a paragraph or a teaser, not a dateline.
     const LINE_CHARS: usize = 120;
     let start = *body.roots.first()?;
+    // A body that is not inside `<body>` has no lines before it to walk
+    // to: the walk would reach the page's end (its footer's dates).
+    if !dom.is_ancestor(dom.body(), start) {
+        return None;
+    }
     let mut lines: std::collections::VecDeque<&str> = std::collections::VecDeque::new();
     for id in dom.descendants(dom.body()) {
         if id == start {
