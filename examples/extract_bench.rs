@@ -155,8 +155,87 @@ struct Outcome {
     /// Page precision and recall (body corpora only).
     precision: f64,
     recall: f64,
-    /// Whether `published` names the corpus' publication day (pages with one).
-    day_found: Option<bool>,
+    /// Whether `published` names the known publication day (pages with one).
+    day: Option<Day>,
+}
+
+/// `published` against the publication day a page is known to have.
+#[derive(Clone, Copy, PartialEq)]
+enum Day {
+    Right,
+    /// A date, but another day.
+    Wrong,
+    /// No date at all.
+    Missing,
+}
+
+/// Whether `published` falls on `day` (`YYYY-MM-DD`): a date must be that
+/// day; an instant with a zone (`2019-11-19T04:58:46Z`) must be that day in
+/// some zone from UTC-12 to UTC+14, since a URL's or a label's day is the
+/// newsroom's local one.
+fn on_day(published: &str, day: &str) -> bool {
+    if published.starts_with(day) {
+        return true;
+    }
+    let (Some(p), Some(d)) = (civil_day(published), civil_day(day)) else {
+        return false;
+    };
+    let Some(time) = published.get(11..19) else {
+        return false;
+    };
+    let mut hms = time.split(':').filter_map(|n| n.parse::<i64>().ok());
+    let (Some(h), Some(m)) = (hms.next(), hms.next()) else {
+        return false;
+    };
+    let zone = published.get(19..).unwrap_or("Z");
+    let offset = if zone == "Z" {
+        0
+    } else {
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let mut hm = zone
+            .trim_start_matches(['+', '-'])
+            .split(':')
+            .filter_map(|n| n.parse::<i64>().ok());
+        sign * (hm.next().unwrap_or(0) * 60 + hm.next().unwrap_or(0))
+    };
+    let utc_minutes = p * 1440 + h * 60 + m - offset;
+    let day_start = d * 1440;
+    // Local time = UTC + z for z in [-12 h, +14 h].
+    (day_start - 14 * 60..day_start + 1440 + 12 * 60).contains(&utc_minutes)
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` prefix (Howard Hinnant's
+/// `days_from_civil`).
+fn civil_day(s: &str) -> Option<i64> {
+    let y: i64 = s.get(0..4)?.parse().ok()?;
+    let m: i64 = s.get(5..7)?.parse().ok()?;
+    let d: i64 = s.get(8..10)?.parse().ok()?;
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Where a corpus' publication days come from.
+fn day_source(corpus: &str) -> &'static str {
+    match corpus {
+        "zh" => "from the corpus' date/<id>.txt",
+        _ => "from the date in the page's URL",
+    }
+}
+
+/// A list for a report line: "none", or the items joined.
+fn listed<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        return "none".to_string();
+    }
+    items
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn run_case(case: &Case) -> (Outcome, Option<newsmirror::extract::Article>) {
@@ -197,12 +276,12 @@ fn run_case(case: &Case) -> (Outcome, Option<newsmirror::extract::Article>) {
         shingles,
         precision: precision_recall.0,
         recall: precision_recall.1,
-        day_found: case.day.as_ref().map(|day| {
-            result
-                .as_ref()
-                .ok()
-                .and_then(|a| a.published.as_deref())
-                .is_some_and(|p| p.starts_with(day.as_str()))
+        day: case.day.as_ref().map(|day| {
+            match result.as_ref().ok().and_then(|a| a.published.as_deref()) {
+                Some(p) if on_day(p, day) => Day::Right,
+                Some(_) => Day::Wrong,
+                None => Day::Missing,
+            }
         }),
     };
     (outcome, result.ok())
@@ -533,41 +612,25 @@ fn print_report(summaries: &[Summary], opts: &Options) {
             .filter(|o| o.millis > SLOW.as_secs_f64() * 1000.0)
             .map(|o| format!("{} {:.1}ms", short(&o.id), o.millis))
             .collect();
-        println!(
-            "{} failed: {}",
-            s.name,
-            if failed.is_empty() {
-                "none".to_string()
-            } else {
-                failed.join(", ")
-            }
-        );
-        println!(
-            "{} over 10 ms: {}",
-            s.name,
-            if slow.is_empty() {
-                "none".to_string()
-            } else {
-                slow.join(", ")
-            }
-        );
-        let days: Vec<(&str, bool)> = s
+        println!("{} failed: {}", s.name, listed(&failed));
+        println!("{} over 10 ms: {}", s.name, listed(&slow));
+        let days: Vec<(&str, Day)> = s
             .outcomes
             .iter()
-            .filter_map(|o| o.day_found.map(|f| (short(&o.id), f)))
+            .filter_map(|o| o.day.map(|d| (short(&o.id), d)))
             .collect();
         if !days.is_empty() {
-            let missed: Vec<&str> = days.iter().filter(|d| !d.1).map(|d| d.0).collect();
+            let with = |want: Day| -> Vec<&str> {
+                days.iter().filter(|d| d.1 == want).map(|d| d.0).collect()
+            };
             println!(
-                "{} published day: {} of {} pages with a day in the corpus (missed: {})",
+                "{} published day: {} of {} pages with a known day ({}); wrong: {}; none: {}",
                 s.name,
-                days.len() - missed.len(),
+                with(Day::Right).len(),
                 days.len(),
-                if missed.is_empty() {
-                    "none".to_string()
-                } else {
-                    missed.join(", ")
-                }
+                day_source(s.name),
+                listed(&with(Day::Wrong)),
+                listed(&with(Day::Missing)),
             );
         }
         if opts.worst > 0 {

@@ -407,3 +407,19 @@ fn a_dateline_under_the_title_is_the_publication_date_not_the_header_bars() {
     let a = article(&html, "http://news.example.cn/2005/04/05/a.html");
     assert_eq!(a.published.as_deref(), Some("2005-04-05"));
 }
+
+#[test]
+fn a_photo_caption_between_the_byline_and_the_body_does_not_date_the_article() {
+    let para = "Tariffs are taxes on imported goods, paid by the companies that import them, \
+                and economists broadly agree that most of the cost is passed on to buyers.";
+    let html = format!(
+        "<html><head><meta charset=\"utf-8\"><title>A guide to tariffs</title></head><body>\
+         <h1>A guide to tariffs</h1>\
+         <div class=\"info\"><a href=\"/staff/lj/\">L. J.</a>, Monday, November 18th, 2019 at 11:04 a.m.</div>\
+         <figure><img src=\"/p/ship.jpg\" alt=\"\"><figcaption>A cargo ship leaves port on Aug. 31, 2019. (AP)</figcaption></figure>\
+         <div id=\"story\"><p>{para}</p><p>{para}</p><p>{para}</p></div>\
+         </body></html>"
+    );
+    let a = article(&html, "http://news.example.com/article/guide/");
+    assert_eq!(a.published.as_deref(), Some("2019-11-18"));
+}

@@ -12,8 +12,10 @@ pub struct Case {
     pub truth: Truth,
     /// The site the page belongs to, for folds (`folds.rs` says how it is found).
     pub site: String,
-    /// The publication day the corpus gives (zh: `date/<id>.txt`, when it
-    /// names a year, month and day), as `YYYY-MM-DD`.
+    /// The publication day the page is known to have, as `YYYY-MM-DD`: zh,
+    /// the corpus' `date/<id>.txt` when it names a year, month and day; aeb,
+    /// a date in the URL's path (`/2019/nov/18/`, `/2019-11-18`), which the
+    /// extractor never reads, so the figure is not tuned on its labels.
     pub day: Option<String>,
 }
 
@@ -56,7 +58,7 @@ pub fn aeb(dir: &Path) -> Result<Vec<Case>> {
         let url = parse_url(url)?;
         cases.push(Case {
             id: id.clone(),
-            day: None,
+            day: day_in_path(url.path()),
             site: super::folds::registrable_domain(url.host_str().unwrap_or(id)),
             url,
             html: String::from_utf8_lossy(&bytes).into_owned(),
@@ -140,6 +142,33 @@ pub fn readability(dir: &Path) -> Result<Vec<Case>> {
     }
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(cases)
+}
+
+/// `/2019/nov/18/slug`, `/2019/11/18/`, `/news/2019-11-18-slug` -> `2019-11-18`.
+fn day_in_path(path: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let re = regex::Regex::new(
+        r"(?i)/((?:19|20)\d{2})([/-])(\d{1,2}|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*([/-])(\d{1,2})(?:[/\-._]|$)",
+    )
+    .ok()?;
+    let caps = re.captures(path)?;
+    let year: u32 = caps.get(1)?.as_str().parse().ok()?;
+    let mon = caps.get(3)?.as_str().to_ascii_lowercase();
+    let month = match mon.parse::<u32>() {
+        Ok(m) => m,
+        Err(_) => MONTHS.iter().position(|m| *m == mon)? as u32 + 1,
+    };
+    let day: u32 = caps.get(5)?.as_str().parse().ok()?;
+    // The same separator twice: `/2019/11/18`, not `/2019/11-18`.
+    if caps.get(2)?.as_str() != caps.get(4)?.as_str()
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+    {
+        return None;
+    }
+    Some(format!("{year:04}-{month:02}-{day:02}"))
 }
 
 /// `2005-5-7 21:23:57` -> `2005-05-07`; `None` for a year or month alone

@@ -530,7 +530,7 @@ fn published(
 /// pages that put it in no meta tag or `<time>`, as text under the title
 /// (`2005-04-05 06:40 来源：…`, `2026年11月20日 09:30`). The nearest such
 /// line wins, so that a date in the site's header bar (often today's)
-/// loses to the article's own.
+/// loses to the article's own. Captions are not lines: they date photos.
 fn dateline(dom: &Dom, body: &Body) -> Option<String> {
     /// Lines looked at, counted back from the body's start.
     const LINES: usize = 8;
@@ -552,6 +552,14 @@ fn dateline(dom: &Dom, body: &Body) -> Option<String> {
         };
         let parent = dom.parent(id);
         if dom.is(parent, &local_name!("script")) || dom.is(parent, &local_name!("style")) {
+            continue;
+        }
+        // A photo's caption dates the photo ("…leaves port on Aug. 31"),
+        // and often sits between the byline and the body.
+        if dom
+            .ancestors(id)
+            .any(|a| dom.is(a, &local_name!("figcaption")) || dom.is(a, &local_name!("figure")))
+        {
             continue;
         }
         if t.is_empty() || t.chars().nth(LINE_CHARS).is_some() {
