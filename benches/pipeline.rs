@@ -109,7 +109,7 @@ fn cache_hit(c: &mut Criterion) {
              [upstream.origins]\n\"www.bench-news.test\" = \"http://{origin}\"\n"
         );
         let app = App::new(Config::parse(&config, "bench").expect("config")).expect("app");
-        let router = newsmirror::router::router(app);
+        let router = newsmirror::router::public(app);
         for _ in 0..3 {
             let response = router
                 .clone()

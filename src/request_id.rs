@@ -82,12 +82,8 @@ pub struct Access {
 }
 
 /// Decides the id of `req` and puts it on the request (for handlers).
-pub fn begin(trusted: &TrustedProxies, req: &mut Request) -> Access {
+pub fn begin(trusted: &TrustedProxies, peer: Option<SocketAddr>, req: &mut Request) -> Access {
     let start = Instant::now();
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
     let id = match req.headers().get(&X_REQUEST_ID) {
         Some(v) if acceptable(v) && trusted.peer(peer) => v.clone(),
         _ => generate(),
@@ -134,15 +130,19 @@ impl Access {
     }
 }
 
-/// The middleware (the admin listener's; the public one folds the same
-/// steps into its single front layer): decides the id, puts it on the
+/// The middleware (the admin listener's; the public side runs the same
+/// steps in `router::Public`): decides the id, puts it on the
 /// request and the response, and writes the access log line.
 pub async fn layer(
     State(trusted): State<TrustedProxies>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let access = begin(&trusted, &mut req);
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let access = begin(&trusted, peer, &mut req);
     let response = access.scope(next.run(req)).await;
     access.finish(response)
 }

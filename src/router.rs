@@ -1,15 +1,22 @@
-//! The public router: the mirror's own routes under `/_/`, every other
-//! path to the mounted sites, behind one `front` layer (request ids, the
-//! reader's view of the connection, what is refused before any route).
+//! The public side: [`Public`], one service in front of every public
+//! request (request ids, the reader's view of the connection, what is
+//! refused before any route), which sends a page straight to the mirror and
+//! the mirror's own paths under `/_/` to their axum router.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use http::{HeaderValue, Method, StatusCode, Version, header};
+use tower::ServiceExt;
 
 use crate::app::App;
 use crate::error::{BadRequest, MirrorError};
@@ -21,9 +28,118 @@ use crate::routes;
 /// The stylesheet for the injected nav bar and footer, built into the binary.
 pub const STYLESHEET: &str = include_str!("../static/newsmirror.css");
 
-/// The public router: the mirror's own routes under `/_/`, every other path
-/// to the mounted sites.
-pub fn router(app: Arc<App>) -> Router {
+/// The public side of the mirror: every request, through [`Public`].
+pub fn public(app: Arc<App>) -> Public {
+    Public {
+        shared: Arc::new(Shared {
+            routes: own_routes(app.clone()),
+            app,
+        }),
+        peer: None,
+    }
+}
+
+/// The service that answers every public request: the front steps, then a
+/// page straight to [`mirror::page`] or a path under `/_/` to the router of
+/// the mirror's own routes. Written by hand rather than as an axum layer
+/// over one router, because the layer and the router boxed and cloned a
+/// service and a future several times per request, which showed in the
+/// instructions of a cache hit (`bench/hit_cost.sh`).
+#[derive(Clone)]
+pub struct Public {
+    shared: Arc<Shared>,
+    /// The connection's peer (none for requests made in process, as
+    /// `newsmirror export` makes them).
+    peer: Option<SocketAddr>,
+}
+
+struct Shared {
+    app: Arc<App>,
+    /// The routes under `/_/`.
+    routes: Router,
+}
+
+impl Public {
+    /// This service for the requests of one connection from `peer`.
+    pub fn for_peer(&self, peer: SocketAddr) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            peer: Some(peer),
+        }
+    }
+
+    /// In order: the request id and access log, the refusal of
+    /// forward-proxy requests, the reader's [`ClientView`], the route, and
+    /// the count of answers by route and status.
+    async fn answer(self, mut req: Request) -> Response {
+        let app = &self.shared.app;
+        let access = crate::request_id::begin(&app.trusted, self.peer, &mut req);
+        let route = route_of(req.uri().path());
+        let cors = app.mirrors.fails_over() && matches!(*req.method(), Method::GET | Method::HEAD);
+        let mut response = match refused(&req) {
+            Some(refusal) => refusal,
+            None => {
+                attach_client_view(app, self.peer, &mut req);
+                if route == Route::Page {
+                    let head = req.method() == Method::HEAD;
+                    let response = access.scope(mirror::page(State(app.clone()), req)).await;
+                    if head {
+                        without_body(response)
+                    } else {
+                        response
+                    }
+                } else {
+                    match access.scope(self.shared.routes.clone().oneshot(req)).await {
+                        Ok(r) => r,
+                        Err(never) => match never {},
+                    }
+                }
+            }
+        };
+        app.metrics.request(route, response.status().as_u16());
+        if cors {
+            allow_other_mirrors(&mut response);
+        }
+        access.finish(response)
+    }
+}
+
+impl<B> tower::Service<http::Request<B>> for Public
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.answer(req.map(Body::new)).await) })
+    }
+}
+
+/// The answer to a HEAD: its head, with the length its body would have had
+/// (what axum's router does for the routes it serves).
+fn without_body(mut response: Response) -> Response {
+    use http_body::Body as _;
+    if !response.headers().contains_key(header::CONTENT_LENGTH)
+        && let Some(len) = response.body().size_hint().exact()
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    *response.body_mut() = Body::empty();
+    response
+}
+
+/// The mirror's own routes, every one under [`routes::RESERVED`].
+fn own_routes(app: Arc<App>) -> Router {
     Router::new()
         .route(routes::HEALTHZ, get(healthz))
         .route(routes::STYLESHEET, get(stylesheet))
@@ -51,32 +167,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(&format!("{}{{*rest}}", routes::RESERVED), any(not_found))
         .route(routes::RESERVED, any(not_found))
-        .fallback(mirror::page)
-        .layer(middleware::from_fn_with_state(app.clone(), front))
+        .fallback(not_found)
         .with_state(app)
-}
-
-/// The one layer in front of every public route (one layer rather than
-/// four: each axum layer boxes and clones per request, which showed in the
-/// profile of a cache hit). In order: the request id and access log, the
-/// refusal of forward-proxy requests, the reader's [`ClientView`], and the
-/// count of answers by route and status.
-async fn front(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
-    let access = crate::request_id::begin(&app.trusted, &mut req);
-    let route = route_of(req.uri().path());
-    let cors = app.mirrors.fails_over() && matches!(*req.method(), Method::GET | Method::HEAD);
-    let mut response = match refused(&req) {
-        Some(refusal) => refusal,
-        None => {
-            attach_client_view(&app, &mut req);
-            access.scope(next.run(req)).await
-        }
-    };
-    app.metrics.request(route, response.status().as_u16());
-    if cors {
-        allow_other_mirrors(&mut response);
-    }
-    access.finish(response)
 }
 
 /// With alternates configured, the mirror's answers may be read by the
@@ -143,11 +235,7 @@ async fn mirrors_page(State(app): State<Arc<App>>) -> Response {
 
 /// Works out, once per request, what it says about its reader
 /// ([`ClientView`]), believing forwarding headers only from trusted proxies.
-fn attach_client_view(app: &App, req: &mut Request) {
-    let peer = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0);
+fn attach_client_view(app: &App, peer: Option<SocketAddr>, req: &mut Request) {
     let tls = req.uri().scheme_str() == Some("https");
     let view = ClientView::of(peer, req.headers(), req.uri(), tls, &app.trusted);
     req.extensions_mut().insert(view);

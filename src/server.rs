@@ -18,7 +18,6 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tower::ServiceExt;
 
 use crate::app::App;
 use crate::config::ServerConfig;
@@ -44,11 +43,35 @@ impl From<&ServerConfig> for ServeOptions {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets
+/// What a listener serves: a service made for each accepted connection,
+/// which knows the connection's peer.
+pub trait Serve: Send + 'static {
+    type Conn: Handler;
+    fn for_peer(&self, peer: SocketAddr) -> Self::Conn;
+}
+
+/// The public side: the peer is a field of the service.
+impl Serve for crate::router::Public {
+    type Conn = crate::router::Public;
+    fn for_peer(&self, peer: SocketAddr) -> Self::Conn {
+        crate::router::Public::for_peer(self, peer)
+    }
+}
+
+/// An axum router (the admin listener's): the peer is put in each request's
+/// extensions, as `ConnectInfo`.
+impl Serve for Router {
+    type Conn = axum::middleware::AddExtension<Router, ConnectInfo<SocketAddr>>;
+    fn for_peer(&self, peer: SocketAddr) -> Self::Conn {
+        tower::Layer::layer(&axum::Extension(ConnectInfo(peer)), self.clone())
+    }
+}
+
+/// Serves `service` on `listener` until `shutdown` completes, then lets
 /// in-flight requests finish for up to `shutdown_grace`.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    service: impl Serve,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
@@ -97,12 +120,7 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .map_request(move |mut req: http::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                req
-            });
+        let service = service.for_peer(peer);
         spawn_connection(&setup, stream, peer, service, graceful.watcher(), permit);
     }
     drop(listener);
@@ -127,9 +145,8 @@ struct ConnectionSetup {
     first_byte: Duration,
 }
 
-/// What serves one connection's requests: the router, with the peer's
-/// address put in each request's extensions.
-trait Handler:
+/// What serves one connection's requests.
+pub trait Handler:
     tower::Service<
         http::Request<Incoming>,
         Response = axum::response::Response,
@@ -252,7 +269,7 @@ pub async fn run_with_tls(
     options.tls = tls;
     let public_task = tokio::spawn(serve(
         public,
-        crate::router::router(app),
+        crate::router::public(app),
         options,
         stopped(stop_rx),
     ));

@@ -672,7 +672,7 @@ fn stoppable_mirror(
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(newsmirror::server::serve(
         listener,
-        newsmirror::router::router(app),
+        newsmirror::router::public(app),
         options,
         async move {
             let _ = rx.await;

@@ -311,7 +311,7 @@ mount = "/"
     let options = newsmirror::server::ServeOptions::from(&app.config.server);
     tokio::spawn(newsmirror::server::serve(
         listener,
-        newsmirror::router::router(app),
+        newsmirror::router::public(app),
         options,
         std::future::pending(),
     ));

@@ -70,7 +70,7 @@ async fn tls_mirror(tls: Tls) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(newsmirror::server::serve(
         listener,
-        router::router(app),
+        router::public(app),
         ServeOptions {
             tls: Some(tls),
             ..options

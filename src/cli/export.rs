@@ -96,7 +96,7 @@ struct Got {
 
 struct Exporter {
     app: Arc<App>,
-    router: axum::Router,
+    router: crate::router::Public,
     site: Arc<Site>,
     pace: tokio::sync::Mutex<tokio::time::Interval>,
     progress: Progress,
@@ -113,7 +113,7 @@ pub async fn run(config: Config, opts: Options) -> Result<Report, ExportError> {
     let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / opts.rate.max(0.01)));
     pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let ex = Exporter {
-        router: crate::router::router(app.clone()),
+        router: crate::router::public(app.clone()),
         app,
         site,
         pace: tokio::sync::Mutex::new(pace),

@@ -175,7 +175,7 @@ async fn serve_app(app: std::sync::Arc<App>) -> SocketAddr {
     let addr = listener.local_addr().expect("mirror address");
     tokio::spawn(server::serve(
         listener,
-        router::router(app),
+        router::public(app),
         options,
         std::future::pending(),
     ));
