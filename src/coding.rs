@@ -121,27 +121,38 @@ impl<'a> AcceptEncoding<'a> {
 
     /// How much the reader wants `coding` (0: not at all).
     pub fn q(&self, coding: Coding) -> f32 {
+        let [q] = self.qs([coding]);
+        q
+    }
+
+    /// [`Self::q`] of each of `codings`, in one pass over the header (a
+    /// hit asks for three).
+    pub fn qs<const N: usize>(&self, codings: [Coding; N]) -> [f32; N] {
+        let mut listed: [Option<f32>; N] = [None; N];
         let mut star = None;
         for (name, q) in self.items() {
-            if name.eq_ignore_ascii_case(coding.token()) {
-                return q;
+            for (c, slot) in codings.iter().zip(listed.iter_mut()) {
+                if slot.is_none() && name.eq_ignore_ascii_case(c.token()) {
+                    *slot = Some(q);
+                }
             }
             if name == "*" && star.is_none() {
                 star = Some(q);
             }
         }
-        match coding {
+        std::array::from_fn(|i| match (listed[i], codings[i]) {
+            (Some(q), _) => q,
             // Identity is acceptable unless refused outright (RFC 9110 §12.5.3);
             // slightly below any coding the client listed, so those win.
-            Coding::Identity => {
+            (None, Coding::Identity) => {
                 if star == Some(0.0) {
                     0.0
                 } else {
                     0.001
                 }
             }
-            _ => star.unwrap_or(0.0),
-        }
+            (None, _) => star.unwrap_or(0.0),
+        })
     }
 
     /// Whether the reader takes a body with every one of `codings` applied.

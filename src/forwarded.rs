@@ -22,7 +22,7 @@ pub struct ClientView {
     /// The host name the reader asked for, lower-case, without port.
     pub host: Option<String>,
     /// `http` or `https`.
-    pub proto: String,
+    pub proto: &'static str,
     /// The peer is one of `server.trusted_proxies`: only then may
     /// forwarding headers go on to a plain (`rewrite = false`) upstream.
     pub trusted_peer: bool,
@@ -60,11 +60,22 @@ impl ClientView {
         tls: bool,
         proxies: &TrustedProxies,
     ) -> ClientView {
-        let own_host = host_of(uri, headers);
+        Self::with_own_host(peer, host_of(uri, headers), headers, tls, proxies)
+    }
+
+    /// [`Self::of`], given the request's own host ([`own_host`]) already
+    /// parsed.
+    pub fn with_own_host(
+        peer: Option<SocketAddr>,
+        own_host: Option<String>,
+        headers: &HeaderMap,
+        tls: bool,
+        proxies: &TrustedProxies,
+    ) -> ClientView {
         let mut view = ClientView {
             ip: peer.map(|p| p.ip()),
             host: own_host,
-            proto: if tls { "https" } else { "http" }.to_owned(),
+            proto: if tls { "https" } else { "http" },
             trusted_peer: false,
         };
         let Some(peer) = peer.filter(|p| proxies.contains(p.ip())) else {
@@ -101,9 +112,10 @@ impl ClientView {
             .proto
             .or_else(|| list(headers, "x-forwarded-proto").next())
         {
-            let proto = proto.to_ascii_lowercase();
-            if proto == "http" || proto == "https" {
-                view.proto = proto;
+            if proto.eq_ignore_ascii_case("http") {
+                view.proto = "http";
+            } else if proto.eq_ignore_ascii_case("https") {
+                view.proto = "https";
             }
         }
         view
@@ -112,16 +124,42 @@ impl ClientView {
 
 /// The host a request names itself (the URI's authority in HTTP/2, else
 /// `Host`), lower-case, without port or trailing dot; no forwarding header
-/// is read. The one place a request's host is parsed.
+/// is read. `None` also for a malformed `Host`.
 pub fn host_of(uri: &Uri, headers: &HeaderMap) -> Option<String> {
-    let host = match uri.host() {
-        Some(h) => normalise_host(h),
-        None => {
-            let value = headers.get(header::HOST)?.to_str().ok()?;
-            normalise_host(value.parse::<http::uri::Authority>().ok()?.host())
+    own_host(uri, headers).ok().flatten()
+}
+
+/// What is wrong with a request's `Host` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostError {
+    /// Two `Host` field lines.
+    Duplicate,
+    /// Not a host and port (userinfo, a path, bad characters).
+    Malformed,
+}
+
+/// [`host_of`], telling a malformed or repeated `Host` from none (RFC 9112
+/// §3.2: either is a 400): the one place a request's host is parsed. The
+/// `Host` header is checked even when the URI has the authority (HTTP/2).
+pub fn own_host(uri: &Uri, headers: &HeaderMap) -> Result<Option<String>, HostError> {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let from_header = match hosts.next() {
+        None => None,
+        Some(_) if hosts.next().is_some() => return Err(HostError::Duplicate),
+        Some(value) => {
+            let authority = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.parse::<http::uri::Authority>().ok())
+                .filter(|a| !a.as_str().contains('@'))
+                .ok_or(HostError::Malformed)?;
+            Some(authority)
         }
     };
-    Some(host)
+    Ok(match uri.host() {
+        Some(h) => Some(normalise_host(h)),
+        None => from_header.map(|a| normalise_host(a.host())),
+    })
 }
 
 fn normalise_host(h: &str) -> String {
@@ -282,5 +320,35 @@ mod tests {
             &proxies(),
         );
         assert_eq!(v.ip, Some("198.51.100.7".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_own_host_is_lower_case_without_port_and_a_bad_host_is_told_from_none() {
+        let own = |pairs: &[(&'static str, &'static str)], u: &'static str| {
+            own_host(&Uri::from_static(u), &headers(pairs))
+        };
+        assert_eq!(
+            own(&[("host", "Mirror.ORG.:8080")], "/a"),
+            Ok(Some("mirror.org".into()))
+        );
+        assert_eq!(own(&[], "/a"), Ok(None));
+        assert_eq!(
+            own(&[("host", "a.org"), ("host", "b.org")], "/a"),
+            Err(HostError::Duplicate)
+        );
+        assert_eq!(
+            own(&[("host", "user@a.org")], "/a"),
+            Err(HostError::Malformed)
+        );
+        assert_eq!(own(&[("host", "a.org/x")], "/a"), Err(HostError::Malformed));
+        // HTTP/2: the URI's authority names the host, and `Host` is still checked.
+        assert_eq!(
+            own(&[("host", "a.org")], "https://B.org/a"),
+            Ok(Some("b.org".into()))
+        );
+        assert_eq!(
+            own(&[("host", "u@a.org")], "https://b.org/a"),
+            Err(HostError::Malformed)
+        );
     }
 }

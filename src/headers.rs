@@ -12,6 +12,8 @@ use crate::url_map::Place;
 
 /// The mirror's own response headers.
 pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+/// Every answer's id (`crate::request_id`).
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Tags for a CDN's purge by key (Fastly, Varnish `xkey`).
 pub const SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
 

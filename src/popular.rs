@@ -46,7 +46,8 @@ impl Window {
 /// site index, then mirror path.
 struct Bucket {
     start: u64,
-    counts: HashMap<usize, HashMap<Box<str>, u32>>,
+    /// By site index (a handful of sites: a vector, not a hashed map).
+    counts: Vec<HashMap<Box<str>, u32>>,
     paths: usize,
 }
 
@@ -71,7 +72,7 @@ impl Ring {
         if self.buckets.back().is_none_or(|b| b.start != start) {
             self.buckets.push_back(Bucket {
                 start,
-                counts: HashMap::new(),
+                counts: Vec::new(),
                 paths: 0,
             });
         }
@@ -81,7 +82,12 @@ impl Ring {
         }
         if let Some(b) = self.buckets.back_mut() {
             let full = b.paths >= MAX_PATHS;
-            let of_site = b.counts.entry(site).or_default();
+            if b.counts.len() <= site {
+                b.counts.resize_with(site + 1, HashMap::new);
+            }
+            let Some(of_site) = b.counts.get_mut(site) else {
+                return;
+            };
             if let Some(c) = of_site.get_mut(path) {
                 *c = c.saturating_add(1);
             } else if !full {
@@ -95,7 +101,7 @@ impl Ring {
         let oldest = (now - now % self.width).saturating_sub(self.width * (self.kept as u64 - 1));
         let mut sum: HashMap<&str, u64> = HashMap::new();
         for b in self.buckets.iter().filter(|b| b.start >= oldest) {
-            for (path, n) in b.counts.get(&site).into_iter().flatten() {
+            for (path, n) in b.counts.get(site).into_iter().flatten() {
                 *sum.entry(path).or_default() += u64::from(*n);
             }
         }

@@ -20,12 +20,11 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use http::{HeaderName, HeaderValue};
+use http::HeaderValue;
 
 use crate::forwarded::TrustedProxies;
 
-/// `X-Request-Id`.
-pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub use crate::headers::X_REQUEST_ID;
 
 /// Longest id accepted from a trusted proxy.
 pub const MAX_LEN: usize = 128;
@@ -81,14 +80,15 @@ pub struct Access {
     logged: Option<(http::Method, http::Uri)>,
 }
 
-/// Decides the id of `req` and puts it on the request (for handlers).
+/// Decides the id of `req` (handlers see it through [`current`], not on
+/// the request: nothing reads it there, and inserting it grew the
+/// request's header map on every request).
 pub fn begin(trusted: &TrustedProxies, peer: Option<SocketAddr>, req: &mut Request) -> Access {
     let start = Instant::now();
     let id = match req.headers().get(&X_REQUEST_ID) {
         Some(v) if acceptable(v) && trusted.peer(peer) => v.clone(),
         _ => generate(),
     };
-    req.headers_mut().insert(X_REQUEST_ID.clone(), id.clone());
     let logged = crate::access_log::enabled().then(|| (req.method().clone(), req.uri().clone()));
     Access {
         start,

@@ -77,9 +77,9 @@ impl Public {
         let route = route_of(req.uri().path());
         let cors = app.mirrors.fails_over() && matches!(*req.method(), Method::GET | Method::HEAD);
         let mut response = match refused(&req) {
-            Some(refusal) => refusal,
-            None => {
-                attach_client_view(app, self.peer, &mut req);
+            Err(refusal) => refusal_page(refusal),
+            Ok(own_host) => {
+                attach_client_view(app, self.peer, own_host, &mut req);
                 if route == Route::Page {
                     let head = req.method() == Method::HEAD;
                     let response = access.scope(mirror::page(State(app.clone()), req)).await;
@@ -235,9 +235,14 @@ async fn mirrors_page(State(app): State<Arc<App>>) -> Response {
 
 /// Works out, once per request, what it says about its reader
 /// ([`ClientView`]), believing forwarding headers only from trusted proxies.
-fn attach_client_view(app: &App, peer: Option<SocketAddr>, req: &mut Request) {
+fn attach_client_view(
+    app: &App,
+    peer: Option<SocketAddr>,
+    own_host: Option<String>,
+    req: &mut Request,
+) {
     let tls = req.uri().scheme_str() == Some("https");
-    let view = ClientView::of(peer, req.headers(), req.uri(), tls, &app.trusted);
+    let view = ClientView::with_own_host(peer, own_host, req.headers(), tls, &app.trusted);
     req.extensions_mut().insert(view);
 }
 
@@ -351,44 +356,46 @@ async fn not_found() -> Response {
 ///   `Transfer-Encoding`): the mirror would not send that body upstream,
 ///   and the connection closes so that its bytes are never read as the
 ///   next request either.
-fn refused(req: &Request) -> Option<Response> {
+///
+/// What passes is the request's own host ([`crate::forwarded::own_host`],
+/// parsed once here for the [`ClientView`]).
+fn refused(req: &Request) -> Result<Option<String>, MirrorError> {
     let h1 = req.version() <= Version::HTTP_11;
     if req.method() == Method::CONNECT {
-        return Some(MirrorError::Connect.page(None));
+        return Err(MirrorError::Connect);
     }
     if h1 && req.uri().authority().is_some() {
-        return Some(MirrorError::ProxyRequest.page(None));
+        return Err(MirrorError::ProxyRequest);
     }
-    let bad = bad_head(req)?;
-    let mut r = MirrorError::BadRequest(bad).page(None);
-    r.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    Some(r)
+    bad_head(req).map_err(MirrorError::BadRequest)
 }
 
-fn bad_head(req: &Request) -> Option<BadRequest> {
-    let headers = req.headers();
-    let mut hosts = headers.get_all(header::HOST).iter();
-    if let Some(host) = hosts.next() {
-        if hosts.next().is_some() {
-            return Some(BadRequest::DuplicateHost);
-        }
-        let authority = host
-            .to_str()
-            .ok()
-            .and_then(|v| v.parse::<http::uri::Authority>().ok());
-        if authority.is_none_or(|a| a.as_str().contains('@')) {
-            return Some(BadRequest::BadHost);
-        }
+/// The answer to a [`refused`] request; after a malformed head the
+/// connection closes.
+fn refusal_page(refusal: MirrorError) -> Response {
+    let close = matches!(refusal, MirrorError::BadRequest(_));
+    let mut r = refusal.page(None);
+    if close {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
+    r
+}
+
+fn bad_head(req: &Request) -> Result<Option<String>, BadRequest> {
+    let headers = req.headers();
+    let host = crate::forwarded::own_host(req.uri(), headers).map_err(|e| match e {
+        crate::forwarded::HostError::Duplicate => BadRequest::DuplicateHost,
+        crate::forwarded::HostError::Malformed => BadRequest::BadHost,
+    })?;
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         let declared = headers
             .get_all(header::CONTENT_LENGTH)
             .iter()
             .any(|v| v.as_bytes().iter().any(|b| *b != b'0'));
         if declared || headers.contains_key(header::TRANSFER_ENCODING) {
-            return Some(BadRequest::BodyOnSafeMethod);
+            return Err(BadRequest::BodyOnSafeMethod);
         }
     }
-    None
+    Ok(host)
 }

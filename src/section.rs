@@ -426,8 +426,7 @@ fn origin(app: &App, view: Option<&ClientView>, host_header: Option<&str>) -> St
     if absolute != "/" {
         return absolute.trim_end_matches('/').to_owned();
     }
-    let Some((proto, host)) = view.and_then(|v| v.host.as_deref().map(|h| (v.proto.as_str(), h)))
-    else {
+    let Some((proto, host)) = view.and_then(|v| v.host.as_deref().map(|h| (v.proto, h))) else {
         return String::new();
     };
     let authority = host_header

@@ -41,7 +41,9 @@ use crate::headers::{CSP_SCRIPTS_KEPT, CSP_SCRIPTS_REMOVED};
 use crate::site::{Site, SiteKind};
 
 /// Set by the worker on the navigations it forwards to the mirror.
-pub const WORKER_HEADER: &str = "x-newsmirror-worker";
+/// (A `HeaderName`, not a `&str`: a name given as text is parsed again
+/// on every lookup.)
+pub const WORKER_HEADER: http::HeaderName = http::HeaderName::from_static("x-newsmirror-worker");
 
 use crate::routes;
 

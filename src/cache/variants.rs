@@ -60,17 +60,14 @@ impl Variants {
     /// The best form the request's `Accept-Encoding` takes (`None` if it
     /// refuses every form held, identity included).
     pub fn choose(&self, request: &HeaderMap) -> Option<Coding> {
-        let prefs = AcceptEncoding::parse(request);
+        let forms = [Coding::Br, Coding::Gzip, Coding::Identity];
+        let qs = AcceptEncoding::parse(request).qs(forms);
+        let held = [self.br.is_some(), self.gzip.is_some(), true];
         let mut best: Option<(f32, Coding)> = None;
-        for (coding, held) in [
-            (Coding::Br, self.br.is_some()),
-            (Coding::Gzip, self.gzip.is_some()),
-            (Coding::Identity, true),
-        ] {
+        for ((coding, held), q) in forms.into_iter().zip(held).zip(qs) {
             if !held {
                 continue;
             }
-            let q = prefs.q(coding);
             if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
                 best = Some((q, coding));
             }

@@ -35,7 +35,7 @@ pub async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
         };
         return e.page(Some(&site));
     }
-    let controlled = req.headers().contains_key(crate::worker::WORKER_HEADER);
+    let controlled = req.headers().contains_key(&crate::worker::WORKER_HEADER);
     // (A `Uri` clone shares its bytes: nothing is copied per request.)
     let viewed = (req.method() == Method::GET && site.kind == crate::site::SiteKind::Mirror)
         .then(|| req.uri().clone())
