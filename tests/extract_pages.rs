@@ -423,3 +423,20 @@ fn a_photo_caption_between_the_byline_and_the_body_does_not_date_the_article() {
     let a = article(&html, "http://news.example.com/article/guide/");
     assert_eq!(a.published.as_deref(), Some("2019-11-18"));
 }
+
+#[test]
+fn a_page_written_in_divs_keeps_its_short_lines() {
+    let para = "自本通告发布之日起，在工程建设征占地范围内，禁止任何单位和个人新建、扩建和改建项目，\
+                禁止擅自开发土地、修建房屋及新建其他设施，相关部门要立即停止办理有关证照。";
+    let html = format!(
+        "<html><head><meta charset=\"utf-8\"><title>关于工程建设的通告</title></head><body>\
+         <div class=\"nav\"><a href=\"/\">首页</a></div>\
+         <div class=\"contents\">\
+         <div>　　{para}</div><div>　　{para}</div>\
+         <div>　　特此通告。</div>\
+         <div>　　{para}</div>\
+         </div></body></html>"
+    );
+    let a = article(&html, "http://gov.example.cn/notice.html");
+    assert!(a.text.contains("特此通告。"), "{}", a.text);
+}

@@ -971,6 +971,18 @@ impl<'a> Analysis<'a> {
         if s.text.commas >= 10 {
             return false;
         }
+        // A `<div>` holding only text and inline markup is a paragraph in
+        // all but name (Readability turns such divs into `<p>` before it
+        // cleans): pages written in divs ("特此通告。", a date line, a
+        // document number) keep their short lines as pages written in
+        // `<p>` do. Its class weight and score were checked above.
+        if tuning::on(K::LeafDivParagraphs)
+            && *tag == local_name!("div")
+            && !s.has_block_child
+            && s.link_density() < 0.5
+        {
+            return false;
+        }
         let is_list = matches!(*tag, local_name!("ul") | local_name!("ol"))
             || (s.text.chars > 0 && s.list_chars as f32 / s.text.chars as f32 > 0.9);
         let in_figure = dom.ancestors(id).any(|a| dom.is(a, &local_name!("figure")));
