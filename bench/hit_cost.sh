@@ -93,10 +93,10 @@ total_of() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
 measure() { # name vgpid port page enc
   local name=$1 pid=$2 port=$3 page=$4 enc=$5
   client "${port}" "/${page}.html" "${enc}" 50 >/dev/null  # warm: the page is a hit, the connection's buffers grown
-  callgrind_control -z "${pid}" >/dev/null
+  callgrind_control -z "${pid}" >/dev/null 2>&1
   local bytes
   bytes=$(client "${port}" "/${page}.html" "${enc}" "${N}")
-  callgrind_control -d "${name}-${page}-${enc}" "${pid}" >/dev/null
+  callgrind_control -d "${name}-${page}-${enc}" "${pid}" >/dev/null 2>&1
   local file
   file=$(grep -l "^desc: Trigger: dump ${name}-${page}-${enc}$" "${WORK}"/cg/"${1%%-*}".* 2>/dev/null | head -1 || true)
   [[ -n "${file}" ]] || { log "no dump for ${name} ${page} ${enc}"; exit 1; }
