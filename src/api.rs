@@ -513,6 +513,7 @@ pub(crate) async fn fetch_page(
             url.clone(),
             Target::Page,
             request,
+            None,
         )
         .await
         {

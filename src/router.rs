@@ -79,16 +79,20 @@ impl Public {
         let mut response = match refused(&req) {
             Err(refusal) => refusal_page(refusal),
             Ok(own_host) => {
-                attach_client_view(app, self.peer, own_host, &mut req);
+                let view = client_view(app, self.peer, own_host, &req);
                 if route == Route::Page {
                     let head = req.method() == Method::HEAD;
-                    let response = access.scope(mirror::page(State(app.clone()), req)).await;
+                    // The view as an argument: an extension would cost the
+                    // request a map, a box and their drop.
+                    let page = mirror::page(app.clone(), req, Some(view));
+                    let response = access.scope(page).await;
                     if head {
                         without_body(response)
                     } else {
                         response
                     }
                 } else {
+                    req.extensions_mut().insert(view);
                     match access.scope(self.shared.routes.clone().oneshot(req)).await {
                         Ok(r) => r,
                         Err(never) => match never {},
@@ -235,15 +239,14 @@ async fn mirrors_page(State(app): State<Arc<App>>) -> Response {
 
 /// Works out, once per request, what it says about its reader
 /// ([`ClientView`]), believing forwarding headers only from trusted proxies.
-fn attach_client_view(
+fn client_view(
     app: &App,
     peer: Option<SocketAddr>,
     own_host: Option<String>,
-    req: &mut Request,
-) {
+    req: &Request,
+) -> ClientView {
     let tls = req.uri().scheme_str() == Some("https");
-    let view = ClientView::with_own_host(peer, own_host, req.headers(), tls, &app.trusted);
-    req.extensions_mut().insert(view);
+    ClientView::with_own_host(peer, own_host, req.headers(), tls, &app.trusted)
 }
 
 /// The metrics route of a request path.

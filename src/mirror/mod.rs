@@ -40,7 +40,7 @@ use crate::metrics::CacheResult;
 use crate::site::{Site, SiteKind};
 use fetch::Fetched;
 
-pub use route::{asset, image, page, request_host};
+pub use route::{asset, image, page};
 
 /// Whether the exchange serves one reader or fills the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,25 +121,23 @@ impl Exchange {
 }
 
 /// Answers `req` for `url` of `site`: from the cache when it can, else
-/// through one shared fill, else straight from upstream.
+/// through one shared fill, else straight from upstream. `view` is what the
+/// request says of its reader (none for requests the mirror makes itself,
+/// as the article API's).
 pub async fn serve(
     app: Arc<App>,
     site: Arc<Site>,
     url: Url,
     target: Target,
     req: Request,
+    view: Option<ClientView>,
 ) -> Result<Response, MirrorError> {
     let (mut parts, body) = req.into_parts();
     if site.kind == SiteKind::Mirror {
         // What upstream may negotiate on: the first language tag, in the key.
         crate::headers::first_language(&mut parts.headers);
     }
-    let onion = app.is_onion_host(
-        parts
-            .extensions
-            .get::<ClientView>()
-            .and_then(|v| v.host.as_deref()),
-    );
+    let onion = app.is_onion_host(view.as_ref().and_then(|v| v.host.as_deref()));
     let lookup = match app.cache.as_ref() {
         Some(cache) => {
             let primary = CacheKey::primary(&site.name, target.key_label(onion), url.as_str());
@@ -153,11 +151,8 @@ pub async fn serve(
     // A fresh hit needs none of the request's headers: the exchange (which
     // copies them) is made only for the other answers.
     let ex = |site: Arc<Site>, url: Url| Exchange {
-        referer: route::original_referer(&app, &parts),
-        trusted_peer: parts
-            .extensions
-            .get::<ClientView>()
-            .is_some_and(|v| v.trusted_peer),
+        referer: route::original_referer(&app, &parts, view.as_ref()),
+        trusted_peer: view.as_ref().is_some_and(|v| v.trusted_peer),
         app: app.clone(),
         site,
         url,

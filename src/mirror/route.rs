@@ -18,10 +18,18 @@ use crate::forwarded::{self, ClientView};
 use crate::site::Site;
 use crate::url_map::{ASSET_PREFIX, IMAGE_PREFIX, RouteError};
 
-/// `GET/HEAD <mount><path>`: the handler for everything not under `/_/`.
-pub async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
-    let host = request_host(&req);
-    let route = match app.mapper.route(host.as_deref(), path_and_query(&req)) {
+/// `GET/HEAD <mount><path>`: the answer for everything not under `/_/`
+/// (`router::Public` calls it with the request's [`ClientView`]).
+pub async fn page(app: Arc<App>, req: Request, view: Option<ClientView>) -> Response {
+    let parsed;
+    let host = match &view {
+        Some(v) => v.host.as_deref(),
+        None => {
+            parsed = forwarded::host_of(req.uri(), req.headers());
+            parsed.as_deref()
+        }
+    };
+    let route = match app.mapper.route(host, path_and_query(&req)) {
         Ok(r) => r,
         Err(e) => return MirrorError::from(e).page(None),
     };
@@ -40,9 +48,16 @@ pub async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
     let viewed = (req.method() == Method::GET && site.kind == crate::site::SiteKind::Mirror)
         .then(|| req.uri().clone())
         .filter(|u| crate::popular::is_article_path(u.path()));
-    let mut response = serve(app.clone(), site.clone(), route.upstream, Target::Page, req)
-        .await
-        .unwrap_or_else(|e| e.page(Some(&site)));
+    let mut response = serve(
+        app.clone(),
+        site.clone(),
+        route.upstream,
+        Target::Page,
+        req,
+        view,
+    )
+    .await
+    .unwrap_or_else(|e| e.page(Some(&site)));
     if let Some(uri) = viewed
         && matches!(response.status().as_u16(), 200 | 304)
         && response
@@ -115,7 +130,7 @@ async fn media_route(
     site: Option<Arc<Site>>,
     url: Url,
     target: Target,
-    req: Request,
+    mut req: Request,
 ) -> Response {
     let Some(site) = site else {
         return MirrorError::Route(RouteError::NoSite).page(None);
@@ -127,7 +142,8 @@ async fn media_route(
         };
         return e.page(None);
     }
-    serve(app, site, url, target, req)
+    let view = req.extensions_mut().remove::<ClientView>();
+    serve(app, site, url, target, req, view)
         .await
         .unwrap_or_else(|e| e.page(None))
 }
@@ -135,9 +151,13 @@ async fn media_route(
 /// The reader's `Referer`, if it is a mirror page, as that page's original
 /// URL: image hosts that check the referrer see their own site, and nothing
 /// of the mirror.
-pub(super) fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> {
+pub(super) fn original_referer(
+    app: &App,
+    parts: &Parts,
+    view: Option<&ClientView>,
+) -> Option<HeaderValue> {
     let referer = Url::parse(parts.headers.get(header::REFERER)?.to_str().ok()?).ok()?;
-    let host = match parts.extensions.get::<ClientView>() {
+    let host = match view {
         Some(view) => view.host.clone()?,
         None => forwarded::host_of(&parts.uri, &parts.headers)?,
     };
@@ -147,16 +167,6 @@ pub(super) fn original_referer(app: &App, parts: &Parts) -> Option<HeaderValue> 
     let path = &referer[url::Position::BeforePath..url::Position::AfterQuery];
     let (_, original) = app.mapper.original_of(Some(&host), path)?;
     HeaderValue::from_str(original.as_str()).ok()
-}
-
-/// The host name the reader asked for, lower-case, without port: as the
-/// request's [`ClientView`] has it (a trusted proxy's `X-Forwarded-Host`),
-/// else from the URI (HTTP/2) or the `Host` header.
-pub fn request_host(req: &Request) -> Option<String> {
-    match req.extensions().get::<ClientView>() {
-        Some(view) => view.host.clone(),
-        None => forwarded::host_of(req.uri(), req.headers()),
-    }
 }
 
 fn path_and_query(req: &Request) -> &str {
