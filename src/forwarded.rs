@@ -52,20 +52,9 @@ impl TrustedProxies {
 }
 
 impl ClientView {
-    /// `peer` is the TCP peer; `tls` whether this connection is TLS.
+    /// `peer` is the TCP peer; `own_host` the request's own host, as
+    /// [`own_host`] parsed it; `tls` whether this connection is TLS.
     pub fn of(
-        peer: Option<SocketAddr>,
-        headers: &HeaderMap,
-        uri: &Uri,
-        tls: bool,
-        proxies: &TrustedProxies,
-    ) -> ClientView {
-        Self::with_own_host(peer, host_of(uri, headers), headers, tls, proxies)
-    }
-
-    /// [`Self::of`], given the request's own host ([`own_host`]) already
-    /// parsed.
-    pub fn with_own_host(
         peer: Option<SocketAddr>,
         own_host: Option<String>,
         headers: &HeaderMap,
@@ -257,8 +246,8 @@ mod tests {
         ]);
         let v = ClientView::of(
             Some("203.0.113.9:5000".parse().unwrap()),
+            host_of(&uri(), &h),
             &h,
-            &uri(),
             false,
             &proxies(),
         );
@@ -277,8 +266,8 @@ mod tests {
         ]);
         let v = ClientView::of(
             Some("10.0.0.2:5000".parse().unwrap()),
+            host_of(&uri(), &h),
             &h,
-            &uri(),
             false,
             &proxies(),
         );
@@ -298,8 +287,8 @@ mod tests {
         ]);
         let v = ClientView::of(
             Some("10.0.0.2:5000".parse().unwrap()),
+            host_of(&uri(), &h),
             &h,
-            &uri(),
             false,
             &proxies(),
         );
@@ -314,8 +303,8 @@ mod tests {
         let h = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7")]);
         let v = ClientView::of(
             Some("10.0.0.2:5000".parse().unwrap()),
+            host_of(&uri(), &h),
             &h,
-            &uri(),
             false,
             &proxies(),
         );

@@ -80,15 +80,17 @@ pub struct Access {
     logged: Option<(http::Method, http::Uri)>,
 }
 
-/// Decides the id of `req` (handlers see it through [`current`], not on
-/// the request: nothing reads it there, and inserting it grew the
-/// request's header map on every request).
+/// Decides the id of `req` and puts it on the request in place of the
+/// reader's: a plain (`rewrite = false`) upstream, which gets the reader's
+/// end-to-end headers, sees the mirror's id (one id through every hop),
+/// never one an untrusted reader chose.
 pub fn begin(trusted: &TrustedProxies, peer: Option<SocketAddr>, req: &mut Request) -> Access {
     let start = Instant::now();
     let id = match req.headers().get(&X_REQUEST_ID) {
         Some(v) if acceptable(v) && trusted.peer(peer) => v.clone(),
         _ => generate(),
     };
+    req.headers_mut().insert(X_REQUEST_ID, id.clone());
     let logged = crate::access_log::enabled().then(|| (req.method().clone(), req.uri().clone()));
     Access {
         start,
@@ -125,7 +127,7 @@ impl Access {
                 peer: self.peer,
             });
         }
-        response.headers_mut().insert(X_REQUEST_ID.clone(), self.id);
+        response.headers_mut().insert(X_REQUEST_ID, self.id);
         response
     }
 }

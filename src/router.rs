@@ -246,7 +246,7 @@ fn client_view(
     req: &Request,
 ) -> ClientView {
     let tls = req.uri().scheme_str() == Some("https");
-    ClientView::with_own_host(peer, own_host, req.headers(), tls, &app.trusted)
+    ClientView::of(peer, own_host, req.headers(), tls, &app.trusted)
 }
 
 /// The metrics route of a request path.

@@ -256,6 +256,32 @@ async fn forwarding_headers_reach_a_plain_upstream_only_from_trusted_proxies() {
     );
 }
 
+/// A plain upstream gets the reader's end-to-end headers, but the request
+/// id is the mirror's (the one on its answer), not one the reader chose.
+#[tokio::test]
+async fn a_plain_upstream_sees_the_mirrors_request_id_not_the_readers() {
+    let (up, received) = recording_upstream("no-store").await;
+    let mirror = mirror(&plain_site(config(up, ""))).await;
+    let answer = raw(
+        mirror,
+        b"GET /reflect.html HTTP/1.1\r\nHost: mirror.test\r\nX-Request-Id: reader-chosen\r\n\
+          Connection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_of(&answer), 200);
+    let ours = answer
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-request-id: ")
+                .map(str::to_owned)
+        })
+        .expect("the answer has an id");
+    let text = received.text().to_ascii_lowercase();
+    assert!(!text.contains("reader-chosen"), "{text}");
+    assert!(text.contains(&format!("x-request-id: {ours}")), "{text}");
+}
+
 /// Upstream may negotiate on `Accept` and `Accept-Language` without
 /// saying `Vary`: the mirror sends its own `Accept`, and the reader's first
 /// language tag only, which is in the key.
