@@ -93,30 +93,39 @@ impl<'a> AcceptEncoding<'a> {
         }
     }
 
-    /// Every listed (name, q); `x-gzip` is named `gzip`.
-    fn items(&self) -> impl Iterator<Item = (&'a str, f32)> + 'a {
-        self.values
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|text| text.split(','))
-            .filter_map(|item| {
-                let mut parts = item.split(';');
-                let name = parts.next().unwrap_or("").trim();
+    /// Calls `f` with every listed (name, q); `x-gzip` is named `gzip`.
+    /// Plain loops, not an iterator chain: a hit reads this header, and the
+    /// chain's nested folds cost more than the short scan itself.
+    fn each_item(&self, mut f: impl FnMut(&str, f32)) {
+        for value in self.values.iter() {
+            let Ok(text) = value.to_str() else {
+                continue;
+            };
+            for item in text.split(',') {
+                let (name, params) = match item.split_once(';') {
+                    Some((name, params)) => (name.trim(), Some(params)),
+                    None => (item.trim(), None),
+                };
                 if name.is_empty() {
-                    return None;
+                    continue;
                 }
                 let name = if name.eq_ignore_ascii_case("x-gzip") {
                     "gzip"
                 } else {
                     name
                 };
-                let q = parts
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .find_map(|q| q.trim().parse::<f32>().ok())
+                let q = params
+                    .and_then(|params| {
+                        params
+                            .split(';')
+                            .filter_map(|p| p.trim().strip_prefix("q="))
+                            .find_map(|q| q.trim().parse::<f32>().ok())
+                    })
                     .unwrap_or(1.0)
                     .clamp(0.0, 1.0);
-                Some((name, q))
-            })
+                f(name, q);
+            }
+        }
     }
 
     /// How much the reader wants `coding` (0: not at all).
@@ -130,7 +139,7 @@ impl<'a> AcceptEncoding<'a> {
     pub fn qs<const N: usize>(&self, codings: [Coding; N]) -> [f32; N] {
         let mut listed: [Option<f32>; N] = [None; N];
         let mut star = None;
-        for (name, q) in self.items() {
+        self.each_item(|name, q| {
             for (c, slot) in codings.iter().zip(listed.iter_mut()) {
                 if slot.is_none() && name.eq_ignore_ascii_case(c.token()) {
                     *slot = Some(q);
@@ -139,7 +148,7 @@ impl<'a> AcceptEncoding<'a> {
             if name == "*" && star.is_none() {
                 star = Some(q);
             }
-        }
+        });
         std::array::from_fn(|i| match (listed[i], codings[i]) {
             (Some(q), _) => q,
             // Identity is acceptable unless refused outright (RFC 9110 §12.5.3);

@@ -135,20 +135,56 @@ pub fn own_host(uri: &Uri, headers: &HeaderMap) -> Result<Option<String>, HostEr
     let from_header = match hosts.next() {
         None => None,
         Some(_) if hosts.next().is_some() => return Err(HostError::Duplicate),
-        Some(value) => {
-            let authority = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.parse::<http::uri::Authority>().ok())
-                .filter(|a| !a.as_str().contains('@'))
-                .ok_or(HostError::Malformed)?;
-            Some(authority)
-        }
+        // A name with an optional port, as nearly every Host is, is read in
+        // place; anything else goes through the URI parser (this is on
+        // every hit's path, and the parser copies the value).
+        Some(value) => match plain_host(value.as_bytes()) {
+            Some(host) => Some(HeaderHost::Plain(host)),
+            None => {
+                let authority = value
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.parse::<http::uri::Authority>().ok())
+                    .filter(|a| !a.as_str().contains('@'))
+                    .ok_or(HostError::Malformed)?;
+                Some(HeaderHost::Parsed(authority))
+            }
+        },
     };
     Ok(match uri.host() {
         Some(h) => Some(normalise_host(h)),
-        None => from_header.map(|a| normalise_host(a.host())),
+        None => from_header.map(|h| match &h {
+            HeaderHost::Plain(host) => normalise_host(host),
+            HeaderHost::Parsed(a) => normalise_host(a.host()),
+        }),
     })
+}
+
+/// A `Host` field's host, read in place or parsed.
+enum HeaderHost<'a> {
+    Plain(&'a str),
+    Parsed(http::uri::Authority),
+}
+
+/// The host of a `Host` value made only of letters, digits, dots and
+/// hyphens, with an optional port of 1 to 5 digits: a value the URI parser
+/// takes as that same host. `None` for anything else (IPv6, user info,
+/// other characters), which the parser then decides on.
+fn plain_host(value: &[u8]) -> Option<&str> {
+    let (host, port) = match value.iter().position(|&b| b == b':') {
+        Some(i) => (value.get(..i)?, Some(value.get(i + 1..)?)),
+        None => (value, None),
+    };
+    let name = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-');
+    if host.is_empty() || !host.iter().all(name) {
+        return None;
+    }
+    if let Some(port) = port
+        && (!(1..=5).contains(&port.len()) || !port.iter().all(u8::is_ascii_digit))
+    {
+        return None;
+    }
+    std::str::from_utf8(host).ok()
 }
 
 fn normalise_host(h: &str) -> String {
@@ -339,5 +375,23 @@ mod tests {
             own(&[("host", "u@a.org")], "https://b.org/a"),
             Err(HostError::Malformed)
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// Whatever `Host` the in-place reading takes, the URI parser takes
+        /// too, as the same host.
+        #[test]
+        fn a_host_read_in_place_is_the_one_the_parser_reads(
+            value in "[a-zA-Z0-9.:@\\[\\]_-]{0,12}"
+        ) {
+            if let Some(host) = plain_host(value.as_bytes()) {
+                let parsed = value.parse::<http::uri::Authority>();
+                proptest::prop_assert!(parsed.is_ok(), "{value:?} is not an authority");
+                let parsed = parsed.unwrap();
+                proptest::prop_assert!(!parsed.as_str().contains('@'));
+                proptest::prop_assert_eq!(parsed.host(), host);
+            }
+        }
     }
 }

@@ -33,27 +33,27 @@ pub const MAX_LEN: usize = 128;
 /// without its key.
 ///
 /// The key comes once from the operating system's random source; each id is
-/// SipHash (keyed) of a process-wide counter, two halves of 64 bits. That
-/// costs a few dozen nanoseconds, where asking the kernel for 16 random
-/// bytes on every request was a system call per hit (BENCHMARKS.md).
+/// keyed SipHash-1-3 with its 128-bit output, of a process-wide counter.
+/// That costs a few dozen nanoseconds, where asking the kernel for 16
+/// random bytes on every request was a system call per hit (BENCHMARKS.md);
+/// one 128-bit hash, not two of 64, since every id is made on a hit's path.
 pub fn generate() -> HeaderValue {
+    use siphasher::sip128::{Hasher128, SipHasher13};
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
-    // std's RandomState is SipHash-1-3 keyed from the OS random source.
-    static KEY: std::sync::LazyLock<std::hash::RandomState> =
-        std::sync::LazyLock::new(std::hash::RandomState::new);
+    // std's RandomState is keyed from the OS random source; two of its
+    // hashes are the key.
+    static KEY: std::sync::LazyLock<(u64, u64)> = std::sync::LazyLock::new(|| {
+        let random = std::hash::RandomState::new();
+        (random.hash_one(0u8), random.hash_one(1u8))
+    });
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let half = |lane: u64| {
-        let mut h = KEY.build_hasher();
-        h.write_u64(n);
-        h.write_u64(lane);
-        h.finish()
-    };
+    let mut h = SipHasher13::new_with_keys(KEY.0, KEY.1);
+    h.write_u64(n);
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 32];
-    let bytes = (u128::from(half(0)) << 64 | u128::from(half(1))).to_be_bytes();
-    for (i, b) in bytes.iter().enumerate() {
+    for (i, b) in h.finish128().as_u128().to_be_bytes().iter().enumerate() {
         out[2 * i] = HEX[usize::from(b >> 4)];
         out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
     }
@@ -80,17 +80,15 @@ pub struct Access {
     logged: Option<(http::Method, http::Uri)>,
 }
 
-/// Decides the id of `req` and puts it on the request in place of the
-/// reader's: a plain (`rewrite = false`) upstream, which gets the reader's
-/// end-to-end headers, sees the mirror's id (one id through every hop),
-/// never one an untrusted reader chose.
-pub fn begin(trusted: &TrustedProxies, peer: Option<SocketAddr>, req: &mut Request) -> Access {
+/// Decides the id of `req`. The request keeps its headers as sent: what
+/// goes upstream carries this id in place of the reader's (the exchange
+/// puts it there, `crate::mirror`), and handlers read it as [`current`](crate::access_log::current).
+pub fn begin(trusted: &TrustedProxies, peer: Option<SocketAddr>, req: &Request) -> Access {
     let start = Instant::now();
     let id = match req.headers().get(&X_REQUEST_ID) {
         Some(v) if acceptable(v) && trusted.peer(peer) => v.clone(),
         _ => generate(),
     };
-    req.headers_mut().insert(X_REQUEST_ID, id.clone());
     let logged = crate::access_log::enabled().then(|| (req.method().clone(), req.uri().clone()));
     Access {
         start,
@@ -135,16 +133,12 @@ impl Access {
 /// The middleware (the admin listener's; the public side runs the same
 /// steps in `router::Public`): decides the id, puts it on the
 /// request and the response, and writes the access log line.
-pub async fn layer(
-    State(trusted): State<TrustedProxies>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn layer(State(trusted): State<TrustedProxies>, req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let access = begin(&trusted, peer, &mut req);
+    let access = begin(&trusted, peer, &req);
     let response = access.scope(next.run(req)).await;
     access.finish(response)
 }

@@ -73,7 +73,7 @@ impl Public {
     /// the count of answers by route and status.
     async fn answer(self, mut req: Request) -> Response {
         let app = &self.shared.app;
-        let access = crate::request_id::begin(&app.trusted, self.peer, &mut req);
+        let access = crate::request_id::begin(&app.trusted, self.peer, &req);
         let route = route_of(req.uri().path());
         let cors = app.mirrors.fails_over() && matches!(*req.method(), Method::GET | Method::HEAD);
         let mut response = match refused(&req) {
@@ -84,8 +84,12 @@ impl Public {
                     let head = req.method() == Method::HEAD;
                     // The view as an argument: an extension would cost the
                     // request a map, a box and their drop.
-                    let page = mirror::page(app.clone(), req, Some(view));
-                    let response = access.scope(page).await;
+                    // Made in the call, not bound first: bound, it kept a
+                    // slot of its own beside the scope's in this future
+                    // (6.6 KB, now 3.9 KB).
+                    let response = access
+                        .scope(mirror::page(app.clone(), req, Some(view)))
+                        .await;
                     if head {
                         without_body(response)
                     } else {

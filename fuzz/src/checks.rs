@@ -223,16 +223,24 @@ pub fn url_map(data: &[u8]) {
     for h in [None, host, Some("w.mirror.test")] {
         if let Ok(r) = m.route(h, path) {
             let s = &f.sites[r.site.0];
+            let text = r.upstream.as_str().to_owned();
+            let upstream = r
+                .upstream
+                .into_url()
+                .unwrap_or_else(|e| panic!("route({path:?}) made {text:?}, not a URL: {e}"));
             assert_eq!(
-                r.upstream.host_str(),
+                upstream.as_str(),
+                text,
+                "route({path:?}): text and URL differ"
+            );
+            assert_eq!(
+                upstream.host_str(),
                 s.upstream.host_str(),
-                "route({h:?}, {path:?}) left the site's upstream: {}",
-                r.upstream
+                "route({h:?}, {path:?}) left the site's upstream: {upstream}"
             );
             assert!(
-                r.upstream.path().starts_with(s.upstream.path()),
-                "route({path:?}) left the upstream prefix: {}",
-                r.upstream
+                upstream.path().starts_with(s.upstream.path()),
+                "route({path:?}) left the upstream prefix: {upstream}"
             );
         }
         let _ = m.original_of(h, path);
@@ -359,7 +367,10 @@ pub fn check_mapped(
                 // the site at `/`): a configuration overlap, not a mapping error.
                 return;
             }
-            let routed = r.upstream;
+            let routed = r
+                .upstream
+                .into_url()
+                .unwrap_or_else(|e| panic!("route({path:?}) made no URL: {e}"));
             assert_eq!(routed.host_str(), owner.upstream.host_str());
             assert_eq!(
                 collapse(&routed)[routed[..url::Position::BeforePath].len()..],

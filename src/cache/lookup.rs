@@ -56,19 +56,31 @@ impl<E> Cache<E> {
         if !matches!(*method, Method::GET | Method::HEAD) {
             return Lookup::Pass(Pass::Method);
         }
-        if self.is_pass(&primary).await {
+        let key = self.key(primary, kind, request).await;
+        let stored = self.get(&key).await.map(|e| {
+            let freshness = e.freshness(now);
+            (e, freshness)
+        });
+        // A fresh entry answers even while its URL is marked to pass (an
+        // answer for other values of its Vary headers could not be shared;
+        // this one could). So a hit reads no marker, which costs a hash and
+        // a lookup whenever any URL of the mirror is marked.
+        if let Some((entry, Freshness::Fresh)) = stored {
+            return Lookup::Fresh { key, entry };
+        }
+        if self.is_pass(&key.primary).await {
             return Lookup::Pass(Pass::NotShared);
         }
-        let key = self.key(primary, kind, request).await;
-        match self.get(&key).await {
-            Some(entry) => match entry.freshness(now) {
-                Freshness::Fresh => Lookup::Fresh { key, entry },
+        match stored {
+            Some((entry, Freshness::Fresh)) => Lookup::Fresh { key, entry },
+            Some((
+                entry,
                 Freshness::Stale {
                     serve_while_revalidating: true,
                     ..
-                } => Lookup::Stale { key, entry },
-                Freshness::Stale { .. } => Lookup::Revalidate { key, stale: entry },
-            },
+                },
+            )) => Lookup::Stale { key, entry },
+            Some((stale, Freshness::Stale { .. })) => Lookup::Revalidate { key, stale },
             None if request.contains_key(header::RANGE) => Lookup::Pass(Pass::Range),
             None => Lookup::Miss { key },
         }

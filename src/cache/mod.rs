@@ -81,13 +81,13 @@ impl CacheKey {
     /// from the request's headers is in it: no header outside the key can
     /// change what is stored.
     pub fn primary(site: &str, route: &str, upstream_url: &str) -> Arc<str> {
-        let mut key = String::with_capacity(site.len() + route.len() + upstream_url.len() + 2);
-        key.push_str(site);
-        key.push(' ');
-        key.push_str(route);
-        key.push(' ');
-        key.push_str(upstream_url);
-        Arc::from(key)
+        shared_str(|key| {
+            key.push_str(site);
+            key.push(' ');
+            key.push_str(route);
+            key.push(' ');
+            key.push_str(upstream_url);
+        })
     }
 
     /// The upstream URL part of a primary key.
@@ -233,7 +233,7 @@ impl<E> Cache<E> {
             None
         };
         let names = stored.as_deref().unwrap_or(default_vary(kind));
-        let vary = (!names.is_empty()).then(|| Arc::from(vary_values(names, request)));
+        let vary = (!names.is_empty()).then(|| vary_key(names, request));
         CacheKey { primary, vary }
     }
 
@@ -281,7 +281,7 @@ impl<E> Cache<E> {
             self.vary.insert(primary.clone(), Arc::from(names)).await;
         }
         let key = CacheKey {
-            vary: (!names.is_empty()).then(|| Arc::from(vary_values(names, request))),
+            vary: (!names.is_empty()).then(|| vary_key(names, request)),
             primary,
         };
         self.entries.insert(key.clone(), entry).await;
@@ -421,6 +421,16 @@ pub fn detach(headers: &HeaderMap) -> HeaderMap {
 /// whitespace around commas removed), as one string.
 pub fn vary_values(names: &[HeaderName], request: &HeaderMap) -> String {
     let mut out = String::with_capacity(64);
+    write_vary_values(names, request, &mut out);
+    out
+}
+
+/// [`vary_values`] as a key part: one allocation (the `Arc`), not two.
+fn vary_key(names: &[HeaderName], request: &HeaderMap) -> Arc<str> {
+    shared_str(|out| write_vary_values(names, request, out))
+}
+
+fn write_vary_values(names: &[HeaderName], request: &HeaderMap, out: &mut String) {
     for name in names {
         out.push_str(name.as_str());
         out.push('=');
@@ -436,7 +446,33 @@ pub fn vary_values(names: &[HeaderName], request: &HeaderMap) -> String {
         }
         out.push('\n');
     }
-    out
+}
+
+/// The text `write` makes, as an `Arc<str>`, written first into a buffer
+/// kept per thread: building a `String` and then copying it into the `Arc`
+/// is two allocations, and keys are made on every hit.
+fn shared_str(write: impl FnOnce(&mut String)) -> Arc<str> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            write(&mut buffer);
+            let text = Arc::from(buffer.as_str());
+            if buffer.capacity() > 4096 {
+                // One long key does not keep its buffer.
+                *buffer = String::new();
+            }
+            text
+        }
+        // (Not reentrant; were it ever, a buffer of its own.)
+        Err(_) => {
+            let mut text = String::new();
+            write(&mut text);
+            Arc::from(text)
+        }
+    })
 }
 
 /// The request header names a response is keyed on: those its `Vary`
@@ -593,6 +629,43 @@ mod tests {
             stored,
             "the stored Vary names are read"
         );
+    }
+
+    #[tokio::test]
+    async fn a_fresh_answer_is_served_while_another_variant_of_its_url_passes() {
+        let metrics = Arc::new(Metrics::default());
+        let cache = Cache::<()>::new(&CacheConfig::default(), metrics).expect("cache on");
+        let primary = CacheKey::primary("s", "page", "a");
+        let (mut fr, mut de) = (HeaderMap::new(), HeaderMap::new());
+        fr.insert("accept-language", HeaderValue::from_static("fr"));
+        de.insert("accept-language", HeaderValue::from_static("de"));
+        let mut head = HeaderMap::new();
+        head.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
+        let entry = Arc::new(entry::tests::stored(
+            SiteKind::Mirror,
+            &head,
+            cache.clock.now(),
+        ));
+        cache.store(primary.clone(), &fr, entry).await;
+        // The German answer could not be shared.
+        cache.mark_pass(primary.clone()).await;
+        let lookup = |request| {
+            let (primary, now) = (primary.clone(), cache.clock.now());
+            let cache = &cache;
+            async move {
+                cache
+                    .lookup(primary, SiteKind::Mirror, &http::Method::GET, &request, now)
+                    .await
+            }
+        };
+        assert!(matches!(lookup(fr).await, Lookup::Fresh { .. }));
+        assert!(matches!(
+            lookup(de).await,
+            Lookup::Pass(lookup::Pass::NotShared)
+        ));
     }
 
     #[test]

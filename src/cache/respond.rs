@@ -27,15 +27,24 @@ pub fn respond(entry: &Entry, request: &Parts, result: CacheResult, now: Instant
     };
     let mut headers = entry.head(coding).clone();
     // Both are in the head already: these replace, the map does not grow.
-    headers.insert(header::AGE, HeaderValue::from(entry.age(now).as_secs()));
+    headers.insert(header::AGE, age_value(entry.age(now).as_secs()));
     headers.insert(X_CACHE, HeaderValue::from_static(result.header()));
 
-    if not_modified(entry, &headers, &request.headers) {
-        return not_modified_response(headers);
-    }
     let body = entry.variants.get(coding).clone();
-    if let Some(range) = satisfiable_range(entry, coding, &request.headers, body.len()) {
-        return partial(headers, &body, range, request.method == Method::HEAD);
+    // One look at the request's names, not four lookups, for the common
+    // request that is neither conditional nor a range.
+    if request.headers.keys().any(|n| {
+        n == header::IF_NONE_MATCH
+            || n == header::IF_MODIFIED_SINCE
+            || n == header::RANGE
+            || n == header::IF_RANGE
+    }) {
+        if not_modified(entry, &headers, &request.headers) {
+            return not_modified_response(headers);
+        }
+        if let Some(range) = satisfiable_range(entry, coding, &request.headers, body.len()) {
+            return partial(headers, &body, range, request.method == Method::HEAD);
+        }
     }
     let body = if request.method == Method::HEAD {
         Body::empty()
@@ -46,6 +55,20 @@ pub fn respond(entry: &Entry, request: &Parts, result: CacheResult, now: Instant
     *response.status_mut() = entry.status;
     *response.headers_mut() = headers;
     response
+}
+
+/// An `Age` value. Those of the first ten minutes are made once and
+/// shared (a clone is a reference count): made per hit, each was a
+/// formatted number and an allocation.
+fn age_value(secs: u64) -> HeaderValue {
+    const SHARED: usize = 600;
+    static AGES: std::sync::LazyLock<Vec<HeaderValue>> =
+        std::sync::LazyLock::new(|| (0..SHARED).map(HeaderValue::from).collect());
+    usize::try_from(secs)
+        .ok()
+        .and_then(|i| AGES.get(i))
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from(secs))
 }
 
 /// Adds `Accept-Encoding` to `Vary` (once).
@@ -184,4 +207,16 @@ fn partial(
     *response.status_mut() = StatusCode::PARTIAL_CONTENT;
     *response.headers_mut() = headers;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_age_is_its_number_whether_shared_or_made() {
+        for secs in [0, 1, 59, 599, 600, 86_400, u64::MAX] {
+            assert_eq!(age_value(secs).to_str().unwrap(), secs.to_string());
+        }
+    }
 }

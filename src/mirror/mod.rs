@@ -38,6 +38,7 @@ use crate::error::MirrorError;
 use crate::forwarded::ClientView;
 use crate::metrics::CacheResult;
 use crate::site::{Site, SiteKind};
+use crate::url_map::UpstreamUrl;
 use fetch::Fetched;
 
 pub use route::{asset, image, page};
@@ -127,11 +128,12 @@ impl Exchange {
 pub async fn serve(
     app: Arc<App>,
     site: Arc<Site>,
-    url: Url,
+    url: impl Into<UpstreamUrl>,
     target: Target,
     req: Request,
     view: Option<ClientView>,
 ) -> Result<Response, MirrorError> {
+    let url = url.into();
     let (mut parts, body) = req.into_parts();
     if site.kind == SiteKind::Mirror {
         // What upstream may negotiate on: the first language tag, in the key.
@@ -150,16 +152,19 @@ pub async fn serve(
     };
     // A fresh hit needs none of the request's headers: the exchange (which
     // copies them) is made only for the other answers.
-    let ex = |site: Arc<Site>, url: Url| Exchange {
-        referer: route::original_referer(&app, &parts, view.as_ref()),
-        trusted_peer: view.as_ref().is_some_and(|v| v.trusted_peer),
-        app: app.clone(),
-        site,
-        url,
-        target,
-        headers: parts.headers.clone(),
-        mirror_path: parts.uri.path().to_owned(),
-        onion,
+    // Its `Url` is parsed here too: a hit needs only the key's text.
+    let ex = |site: Arc<Site>, url: UpstreamUrl| -> Result<Exchange, MirrorError> {
+        Ok(Exchange {
+            referer: route::original_referer(&app, &parts, view.as_ref()),
+            trusted_peer: view.as_ref().is_some_and(|v| v.trusted_peer),
+            app: app.clone(),
+            site,
+            url: url.into_url()?,
+            target,
+            headers: upstream_bound(&parts.headers),
+            mirror_path: parts.uri.path().to_owned(),
+            onion,
+        })
     };
     match lookup {
         Lookup::Fresh { key, entry } => {
@@ -172,7 +177,7 @@ pub async fn serve(
             Ok(respond::from_entry(&app, &entry, &parts, CacheResult::Hit))
         }
         Lookup::Stale { key, entry } => {
-            fill::refresh_in_background(&ex(site, url), &key, entry.clone());
+            fill::refresh_in_background(&ex(site, url)?, &key, entry.clone());
             Ok(respond::from_entry(
                 &app,
                 &entry,
@@ -184,11 +189,30 @@ pub async fn serve(
         // KB, and unboxed they would make every hit's future as large
         // (moved into the handler's box and copied per request).
         Lookup::Revalidate { key, stale } => {
-            Box::pin(fill::join(&ex(site, url), key, Some(stale), &parts)).await
+            Box::pin(fill::join(&ex(site, url)?, key, Some(stale), &parts)).await
         }
-        Lookup::Miss { key } => Box::pin(fill::join(&ex(site, url), key, None, &parts)).await,
-        Lookup::Pass(_) => Box::pin(pass(ex(site, url), &parts, body)).await,
+        Lookup::Miss { key } => Box::pin(fill::join(&ex(site, url)?, key, None, &parts)).await,
+        Lookup::Pass(_) => Box::pin(pass(ex(site, url)?, &parts, body)).await,
     }
+}
+
+/// The reader's headers as an exchange keeps them, with this request's id
+/// (the mirror's, see [`crate::request_id`]) in place of any the reader
+/// sent: a plain (`rewrite = false`) upstream gets the reader's end-to-end
+/// headers, and must see one id through every hop, never one an untrusted
+/// reader chose. Done here, for the requests that go upstream, rather
+/// than on every request (a hit would pay for the insert).
+fn upstream_bound(reader: &HeaderMap) -> HeaderMap {
+    let mut headers = reader.clone();
+    match crate::access_log::current() {
+        Some(id) => {
+            headers.insert(crate::headers::X_REQUEST_ID, id);
+        }
+        None => {
+            headers.remove(crate::headers::X_REQUEST_ID);
+        }
+    }
+    headers
 }
 
 /// A request the cache does not answer: to upstream and back, and after
@@ -235,7 +259,7 @@ async fn invalidate_after_unsafe(
 async fn bypass(ex: &Exchange, parts: &Parts, body: Body) -> Result<Response, MirrorError> {
     let fetched = fetch::fetch(
         &ex.app,
-        ex.fetch_request(parts.method.clone(), &parts.headers, Mode::Bypass, None),
+        ex.fetch_request(parts.method.clone(), &ex.headers, Mode::Bypass, None),
         body,
     )
     .await?;

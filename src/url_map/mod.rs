@@ -86,7 +86,46 @@ pub enum RouteError {
 pub struct Route {
     pub site: SiteId,
     /// The upstream URL to fetch.
-    pub upstream: Url,
+    pub upstream: UpstreamUrl,
+}
+
+/// An upstream URL the mapper made: either parsed, or only its text when
+/// that text is already what the URL standard serialises (most request
+/// paths). A cache hit needs only the text (its key); the `Url` is parsed
+/// when something goes upstream ([`UpstreamUrl::into_url`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamUrl(UpstreamRepr);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum UpstreamRepr {
+    Text(String),
+    Parsed(Url),
+}
+
+impl UpstreamUrl {
+    /// The URL's serialisation.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            UpstreamRepr::Text(t) => t,
+            UpstreamRepr::Parsed(u) => u.as_str(),
+        }
+    }
+
+    /// The URL, parsed now if it was not before.
+    pub fn into_url(self) -> Result<Url, RouteError> {
+        match self.0 {
+            UpstreamRepr::Parsed(u) => Ok(u),
+            UpstreamRepr::Text(t) => {
+                Url::parse(&t).map_err(|_| RouteError::BadPath("not a valid URL path"))
+            }
+        }
+    }
+}
+
+impl From<Url> for UpstreamUrl {
+    fn from(url: Url) -> Self {
+        UpstreamUrl(UpstreamRepr::Parsed(url))
+    }
 }
 
 #[derive(Debug)]
@@ -348,7 +387,10 @@ impl UrlMapper {
             .max_by_key(|s| s.mount.len())
             .ok_or(RouteError::NoSite)?;
         let rest = path.get(site.mount.len()..).unwrap_or("");
-        let upstream = join_upstream(&site.upstream, &site.prefix, rest, query)?;
+        let upstream = match upstream_text(&site.upstream, &site.prefix, rest, query) {
+            Some(text) => UpstreamUrl(UpstreamRepr::Text(text)),
+            None => join_upstream(&site.upstream, &site.prefix, rest, query)?.into(),
+        };
         Ok(Route {
             site: site.id,
             upstream,
@@ -411,10 +453,12 @@ impl UrlMapper {
             if let Some(rest) = path.strip_prefix(IMAGE_PREFIX) {
                 return self.image_target(rest).ok().map(|u| (None, u));
             }
-            return self
-                .route(host, path)
+            let route = self.route(host, path).ok()?;
+            return route
+                .upstream
+                .into_url()
                 .ok()
-                .map(|r| (Some(r.site), r.upstream));
+                .map(|u| (Some(route.site), u));
         }
         let parsed = Url::parse(url).ok()?;
         let h = parsed.host_str()?.to_ascii_lowercase();
@@ -525,28 +569,49 @@ fn split_query(s: &str) -> (&str, Option<&str>) {
 /// path parameters: `..;x`, which Tomcat and Jetty read as `..`) or carry
 /// control characters, backslashes or encoded slashes in dot segments.
 fn check_path(path: &str) -> Result<(), RouteError> {
-    for segment in path.split('/') {
-        if !segment.contains('%') {
-            // Nothing to decode: the common case, without the decoder.
-            if is_dot_segment(segment) {
-                return Err(RouteError::BadPath("dot segments are not allowed"));
+    // One pass over the bytes (this is on every hit's path): control
+    // characters and backslashes anywhere, and each segment as it ends.
+    let bytes = path.as_bytes();
+    let mut start = 0;
+    let mut encoded = false;
+    for i in 0..=bytes.len() {
+        match bytes.get(i) {
+            Some(b'/') | None => {
+                check_segment(path.get(start..i).unwrap_or(""), encoded)?;
+                start = i + 1;
+                encoded = false;
             }
-            continue;
-        }
-        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-        if is_dot_segment(&decoded) {
-            return Err(RouteError::BadPath("dot segments are not allowed"));
-        }
-        if decoded.contains(['/', '\\'])
-            && decoded
-                .split(['/', '\\'])
-                .any(|p| p.split(';').next() == Some(".."))
-        {
-            return Err(RouteError::BadPath("dot segments are not allowed"));
+            Some(b'%') => encoded = true,
+            Some(&b) if b < 0x20 || b == 0x7f || b == b'\\' => {
+                return Err(RouteError::BadPath("control characters or backslashes"));
+            }
+            Some(_) => {}
         }
     }
-    if path.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\') {
-        return Err(RouteError::BadPath("control characters or backslashes"));
+    Ok(())
+}
+
+/// One segment of [`check_path`]; `encoded` when it holds a `%`.
+fn check_segment(segment: &str, encoded: bool) -> Result<(), RouteError> {
+    const DOTS: RouteError = RouteError::BadPath("dot segments are not allowed");
+    if !encoded {
+        // Nothing to decode: the common case, without the decoder.
+        return if segment.starts_with('.') && is_dot_segment(segment) {
+            Err(DOTS)
+        } else {
+            Ok(())
+        };
+    }
+    let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+    if is_dot_segment(&decoded) {
+        return Err(DOTS);
+    }
+    if decoded.contains(['/', '\\'])
+        && decoded
+            .split(['/', '\\'])
+            .any(|p| p.split(';').next() == Some(".."))
+    {
+        return Err(DOTS);
     }
     Ok(())
 }
@@ -554,6 +619,32 @@ fn check_path(path: &str) -> Result<(), RouteError> {
 /// `.` or `..`, alone or before path parameters (`..;x=1`, `.;`).
 fn is_dot_segment(segment: &str) -> bool {
     matches!(segment.split(';').next(), Some("." | ".."))
+}
+
+/// What [`join_upstream`] would serialise, made by concatenation, when the
+/// parts are already in the URL standard's form ([`canonical_rest`], and no
+/// `#`, nor a `?` in the path, which a path would get encoded); `None`
+/// otherwise. The base is a
+/// site's upstream: scheme, host and a path, no query or fragment.
+fn upstream_text(base: &Url, prefix: &str, rest: &str, query: Option<&str>) -> Option<String> {
+    let origin = &base[..url::Position::BeforePath];
+    let rest = rest.trim_start_matches('/');
+    let query_len = query.map_or(0, |q| q.len() + 1);
+    let mut text = String::with_capacity(origin.len() + prefix.len() + rest.len() + query_len);
+    text.push_str(origin);
+    let path_at = text.len();
+    text.push_str(prefix);
+    text.push_str(rest);
+    if let Some(q) = query {
+        text.push('?');
+        text.push_str(q);
+    }
+    let tail = text.get(path_at..).unwrap_or("");
+    let path_ends = path_at + prefix.len() + rest.len();
+    let one_path = text
+        .get(path_at..path_ends)
+        .is_some_and(|p| !p.contains('?'));
+    (one_path && !tail.contains('#') && canonical_rest(tail)).then_some(text)
 }
 
 /// upstream origin + prefix + rest (+ ?query), without re-normalising `rest`.
