@@ -154,7 +154,8 @@ pub fn own_host(uri: &Uri, headers: &HeaderMap) -> Result<Option<String>, HostEr
     Ok(match uri.host() {
         Some(h) => Some(normalise_host(h)),
         None => from_header.map(|h| match &h {
-            HeaderHost::Plain(host) => normalise_host(host),
+            // Letters, digits, dots and hyphens only: nothing to trim but dots.
+            HeaderHost::Plain(host) => host.trim_end_matches('.').to_ascii_lowercase(),
             HeaderHost::Parsed(a) => normalise_host(a.host()),
         }),
     })

@@ -9,7 +9,10 @@
 //! Memory is bounded by `36 × MAX_PATHS` entries whatever the traffic.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use hashbrown::HashTable;
 
 use parking_lot::Mutex;
 
@@ -46,8 +49,11 @@ impl Window {
 /// site index, then mirror path.
 struct Bucket {
     start: u64,
-    /// By site index (a handful of sites: a vector, not a hashed map).
-    counts: Vec<HashMap<Box<str>, u32>>,
+    /// By site index (a handful of sites: a vector, not a hashed map),
+    /// then path: a table found by a hash the caller gives, so that a view
+    /// hashes its path once for both rings (keyed SipHash: paths are what
+    /// readers ask for).
+    counts: Vec<HashTable<(Box<str>, u32)>>,
     paths: usize,
 }
 
@@ -67,7 +73,8 @@ impl Ring {
         }
     }
 
-    fn add(&mut self, now: u64, site: usize, path: &str) {
+    /// One view of `path` on `site`, whose hash under `state` is `hash`.
+    fn add(&mut self, now: u64, site: usize, path: &str, hash: u64, state: &RandomState) {
         let start = now - now % self.width;
         if self.buckets.back().is_none_or(|b| b.start != start) {
             self.buckets.push_back(Bucket {
@@ -83,15 +90,15 @@ impl Ring {
         if let Some(b) = self.buckets.back_mut() {
             let full = b.paths >= MAX_PATHS;
             if b.counts.len() <= site {
-                b.counts.resize_with(site + 1, HashMap::new);
+                b.counts.resize_with(site + 1, HashTable::new);
             }
             let Some(of_site) = b.counts.get_mut(site) else {
                 return;
             };
-            if let Some(c) = of_site.get_mut(path) {
+            if let Some((_, c)) = of_site.find_mut(hash, |(p, _)| &**p == path) {
                 *c = c.saturating_add(1);
             } else if !full {
-                of_site.insert(Box::from(path), 1);
+                of_site.insert_unique(hash, (Box::from(path), 1), |(p, _)| state.hash_one(&**p));
                 b.paths += 1;
             }
         }
@@ -101,8 +108,8 @@ impl Ring {
         let oldest = (now - now % self.width).saturating_sub(self.width * (self.kept as u64 - 1));
         let mut sum: HashMap<&str, u64> = HashMap::new();
         for b in self.buckets.iter().filter(|b| b.start >= oldest) {
-            for (path, n) in b.counts.get(site).into_iter().flatten() {
-                *sum.entry(path).or_default() += u64::from(*n);
+            for (path, n) in b.counts.get(site).into_iter().flat_map(HashTable::iter) {
+                *sum.entry(&**path).or_default() += u64::from(*n);
             }
         }
         let mut all: Vec<(String, u64)> = sum.into_iter().map(|(p, n)| (p.to_owned(), n)).collect();
@@ -122,6 +129,8 @@ pub struct Views {
 struct Rings {
     hour: Ring,
     day: Ring,
+    /// The key of the paths' hashes.
+    state: RandomState,
 }
 
 impl Default for Views {
@@ -136,6 +145,7 @@ impl Views {
             rings: Mutex::new(Rings {
                 hour: Ring::new(FIVE_MINUTES, 12),
                 day: Ring::new(HOUR, 24),
+                state: RandomState::new(),
             }),
         }
     }
@@ -144,8 +154,10 @@ impl Views {
     pub fn record(&self, site: usize, path: &str, now: SystemTime) {
         let now = secs(now);
         let mut rings = self.rings.lock();
-        rings.hour.add(now, site, path);
-        rings.day.add(now, site, path);
+        let Rings { hour, day, state } = &mut *rings;
+        let hash = state.hash_one(path);
+        hour.add(now, site, path, hash, state);
+        day.add(now, site, path, hash, state);
     }
 
     /// The most viewed paths of `site` in `window`, most first (ties by
