@@ -94,32 +94,41 @@ impl<'a> AcceptEncoding<'a> {
     }
 
     /// Calls `f` with every listed (name, q); `x-gzip` is named `gzip`.
-    /// Plain loops, not an iterator chain: a hit reads this header, and the
-    /// chain's nested folds cost more than the short scan itself.
-    fn each_item(&self, mut f: impl FnMut(&str, f32)) {
+    /// Plain loops over bytes, not a chain of string iterators: a hit reads
+    /// this header, and the chain's nested folds, searchers and Unicode
+    /// trims cost more than the short scan itself. (A value is read only if
+    /// it is visible ASCII, as `to_str` checks, so ASCII trims are the
+    /// whole of whitespace here.)
+    fn each_item(&self, mut f: impl FnMut(&[u8], f32)) {
         for value in self.values.iter() {
             let Ok(text) = value.to_str() else {
                 continue;
             };
-            for item in text.split(',') {
-                let (name, params) = match item.split_once(';') {
-                    Some((name, params)) => (name.trim(), Some(params)),
-                    None => (item.trim(), None),
+            for item in text.as_bytes().split(|&b| b == b',') {
+                let (name, params) = match item.iter().position(|&b| b == b';') {
+                    Some(i) => (item.get(..i).unwrap_or_default(), item.get(i + 1..)),
+                    None => (item, None),
                 };
+                let name = name.trim_ascii();
                 if name.is_empty() {
                     continue;
                 }
-                let name = if name.eq_ignore_ascii_case("x-gzip") {
-                    "gzip"
+                let name: &[u8] = if name.eq_ignore_ascii_case(b"x-gzip") {
+                    b"gzip"
                 } else {
                     name
                 };
                 let q = params
                     .and_then(|params| {
                         params
-                            .split(';')
-                            .filter_map(|p| p.trim().strip_prefix("q="))
-                            .find_map(|q| q.trim().parse::<f32>().ok())
+                            .split(|&b| b == b';')
+                            .filter_map(|p| p.trim_ascii().strip_prefix(b"q="))
+                            .find_map(|q| {
+                                std::str::from_utf8(q.trim_ascii())
+                                    .ok()?
+                                    .parse::<f32>()
+                                    .ok()
+                            })
                     })
                     .unwrap_or(1.0)
                     .clamp(0.0, 1.0);
@@ -141,11 +150,11 @@ impl<'a> AcceptEncoding<'a> {
         let mut star = None;
         self.each_item(|name, q| {
             for (c, slot) in codings.iter().zip(listed.iter_mut()) {
-                if slot.is_none() && name.eq_ignore_ascii_case(c.token()) {
+                if slot.is_none() && name.eq_ignore_ascii_case(c.token().as_bytes()) {
                     *slot = Some(q);
                 }
             }
-            if name == "*" && star.is_none() {
+            if name == b"*" && star.is_none() {
                 star = Some(q);
             }
         });
@@ -232,5 +241,30 @@ mod tests {
         assert!(q("br", Coding::Identity) > 0.0);
         assert_eq!(q("*;q=0", Coding::Identity), 0.0);
         assert_eq!(q("identity;q=0", Coding::Identity), 0.0);
+    }
+
+    #[test]
+    fn q_values_are_read_whatever_the_spacing_case_and_field_lines() {
+        assert_eq!(q("GZIP ; q=0.5", Coding::Gzip), 0.5);
+        assert_eq!(q("deflate,\tbr ;level=1; q=0.25 ", Coding::Br), 0.25);
+        assert_eq!(q("br;q=2", Coding::Br), 1.0);
+        assert_eq!(q("br;q=oops", Coding::Br), 1.0);
+        assert_eq!(q(" , ,gzip", Coding::Gzip), 1.0);
+        assert_eq!(q("x-gzip;q=0.1", Coding::Gzip), 0.1);
+        assert_eq!(q("*;q=0.3", Coding::Zstd), 0.3);
+        let mut h = HeaderMap::new();
+        h.append(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br;q=0.2"),
+        );
+        h.append(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0.7"),
+        );
+        let ae = AcceptEncoding::parse(&h);
+        assert_eq!(
+            ae.qs([Coding::Br, Coding::Gzip, Coding::Zstd]),
+            [0.2, 0.7, 0.0]
+        );
     }
 }
