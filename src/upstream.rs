@@ -153,6 +153,12 @@ impl Upstream {
                 .pool_idle_timeout(Duration::from_secs(60))
                 .pool_max_idle_per_host(32)
                 .http1_max_headers(256)
+                // hyper grows a connection's read buffer up to 400 KiB by
+                // default when upstream sends fast; with a fill window of
+                // 256 KiB per reader that was most of a connection's memory
+                // allowance (`bench/fill_memory.sh`). 64 KiB, as on the
+                // public side, still takes a 64 KiB response head.
+                .http1_max_buf_size(64 * 1024)
                 .build(OriginConnector::new(config, roots.clone(), public_only))
         };
         Upstream {

@@ -340,3 +340,49 @@ async fn ambiguous_hosts_and_authority_form_targets_are_refused() {
     .await;
     assert_eq!(status_of(&ok), StatusCode::OK.as_u16(), "{ok}");
 }
+
+/// An upstream connection's read buffer is capped (64 KiB, so that fast
+/// bodies do not grow it to hyper's default 400 KiB per connection: see
+/// `bench/fill_memory.sh`); a response head of 40 KB still fits in it.
+#[tokio::test]
+async fn an_upstream_response_head_of_forty_kilobytes_is_still_read() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let pad: String = (0..160)
+                    .map(|i| format!("X-Pad-{i}: {}\r\n", "a".repeat(240)))
+                    .collect();
+                let body = "<html><body><p>a page with a big head</p></body></html>";
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n{pad}\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    let mirror = mirror(&config(up, "")).await;
+    let answer = raw(
+        mirror,
+        b"GET /big.html HTTP/1.1\r\nHost: mirror.test\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(
+        status_of(&answer),
+        200,
+        "{}",
+        answer.chars().take(400).collect::<String>()
+    );
+    assert!(answer.contains("a page with a big head"), "{answer}");
+}
