@@ -131,8 +131,8 @@ impl Access {
 }
 
 /// The middleware (the admin listener's; the public side runs the same
-/// steps in `router::Public`): decides the id, puts it on the
-/// request and the response, and writes the access log line.
+/// steps in `router::Public`): decides the id, runs the handler in its
+/// scope, puts it on the response, and writes the access log line.
 pub async fn layer(State(trusted): State<TrustedProxies>, req: Request, next: Next) -> Response {
     let peer = req
         .extensions()

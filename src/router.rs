@@ -83,8 +83,8 @@ impl Public {
                 if route == Route::Page {
                     let head = req.method() == Method::HEAD;
                     // The view as an argument: an extension would cost the
-                    // request a map, a box and their drop.
-                    // Made in the call, not bound first: bound, it kept a
+                    // request a map, a box and their drop. The page's future
+                    // is made in the call, not bound first: bound, it kept a
                     // slot of its own beside the scope's in this future
                     // (6.6 KB, now 3.9 KB).
                     let response = access

@@ -157,7 +157,7 @@ impl Upstream {
                 // default when upstream sends fast; with a fill window of
                 // 256 KiB per reader that was most of a connection's memory
                 // allowance (`bench/fill_memory.sh`). 64 KiB, as on the
-                // public side, still takes a 64 KiB response head.
+                // public side; a response head must fit in it.
                 .http1_max_buf_size(64 * 1024)
                 .build(OriginConnector::new(config, roots.clone(), public_only))
         };

@@ -622,29 +622,29 @@ fn is_dot_segment(segment: &str) -> bool {
 }
 
 /// What [`join_upstream`] would serialise, made by concatenation, when the
-/// parts are already in the URL standard's form ([`canonical_rest`], and no
-/// `#`, nor a `?` in the path, which a path would get encoded); `None`
-/// otherwise. The base is a
-/// site's upstream: scheme, host and a path, no query or fragment.
+/// parts are already in the URL standard's form ([`canonical_rest`]; no
+/// `?` or `#` in the path and no `#` in the query, which the parser would
+/// encode); `None` otherwise. The base is a site's upstream: scheme, host
+/// and a path, no query or fragment.
 fn upstream_text(base: &Url, prefix: &str, rest: &str, query: Option<&str>) -> Option<String> {
-    let origin = &base[..url::Position::BeforePath];
     let rest = rest.trim_start_matches('/');
+    if prefix.contains(['?', '#'])
+        || rest.contains(['?', '#'])
+        || query.is_some_and(|q| q.contains('#'))
+    {
+        return None;
+    }
+    let origin = &base[..url::Position::BeforePath];
     let query_len = query.map_or(0, |q| q.len() + 1);
     let mut text = String::with_capacity(origin.len() + prefix.len() + rest.len() + query_len);
     text.push_str(origin);
-    let path_at = text.len();
     text.push_str(prefix);
     text.push_str(rest);
     if let Some(q) = query {
         text.push('?');
         text.push_str(q);
     }
-    let tail = text.get(path_at..).unwrap_or("");
-    let path_ends = path_at + prefix.len() + rest.len();
-    let one_path = text
-        .get(path_at..path_ends)
-        .is_some_and(|p| !p.contains('?'));
-    (one_path && !tail.contains('#') && canonical_rest(tail)).then_some(text)
+    canonical_rest(text.get(origin.len()..).unwrap_or("")).then_some(text)
 }
 
 /// upstream origin + prefix + rest (+ ?query), without re-normalising `rest`.
